@@ -1,0 +1,84 @@
+"""Fixtures shared by every app's tests."""
+
+import json
+
+import pytest
+from django.core.cache import cache
+
+from erhuo.accounts import roles
+from erhuo.accounts.tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # Rate-limit counters live in the cache; each test starts with none.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def member(db):
+    return UserFactory(roles=[roles.MEMBER])
+
+
+@pytest.fixture
+def other_member(db):
+    return UserFactory(roles=[roles.MEMBER])
+
+
+@pytest.fixture
+def owner(db):
+    return UserFactory(roles=[roles.OWNER])
+
+
+@pytest.fixture
+def community_manager(db):
+    return UserFactory(roles=[roles.COMMUNITY_MANAGER])
+
+
+@pytest.fixture
+def intake_clerk(db):
+    return UserFactory(roles=[roles.INTAKE_CLERK])
+
+
+@pytest.fixture
+def api_client(client):
+    """A Django test client that speaks JSON to the API with a bearer token."""
+    from erhuo.accounts import services
+
+    class ApiClient:
+        def __init__(self):
+            self.token = None
+
+        def login(self, user):
+            _row, self.token = services.api_token_issue(user=user, name="test")
+            return self.token
+
+        def _headers(self, extra):
+            headers = dict(extra or {})
+            if self.token:
+                headers.setdefault("Authorization", f"Bearer {self.token}")
+            return headers
+
+        def get(self, path, headers=None, **params):
+            return client.get(path, params, headers=self._headers(headers))
+
+        def post(self, path, data=None, headers=None, raw=None):
+            body = raw if raw is not None else json.dumps(data if data is not None else {})
+            return client.post(path, body, content_type="application/json", headers=self._headers(headers))
+
+        def put(self, path, data=None, headers=None):
+            return client.put(
+                path, json.dumps(data or {}), content_type="application/json", headers=self._headers(headers)
+            )
+
+        def patch(self, path, data=None, headers=None):
+            return client.patch(
+                path, json.dumps(data or {}), content_type="application/json", headers=self._headers(headers)
+            )
+
+        def delete(self, path, headers=None):
+            return client.delete(path, headers=self._headers(headers))
+
+    return ApiClient()

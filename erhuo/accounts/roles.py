@@ -1,0 +1,125 @@
+"""Roles are Django groups. This registry is the one list of them.
+
+Permissions are named "app_label.codename". A role may name permissions of
+apps that later issues add; `roles_sync` grants only those that exist, and
+runs again after every migrate, so a new app's permissions reach its roles
+without a data migration.
+"""
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Role:
+    code: str
+    label: str
+    description: str
+    is_operator: bool = False
+    permissions: tuple[str, ...] = field(default_factory=tuple)
+
+
+MEMBER = "member"
+SELLER = "seller"
+EXPERT = "expert"
+COMMUNITY_MANAGER = "community_manager"
+INTAKE_CLERK = "intake_clerk"
+AUTHENTICATOR = "authenticator"
+CARE_TECHNICIAN = "care_technician"
+PHOTOGRAPHER = "photographer"
+CUSTOMER_SERVICE = "customer_service"
+FINANCE = "finance"
+OWNER = "owner"
+
+_CONSOLE = "accounts.view_operator_console"
+
+ROLES: dict[str, Role] = {
+    role.code: role
+    for role in [
+        Role(MEMBER, _("Member"), _("Joins groups, browses, claims and buys.")),
+        Role(SELLER, _("Seller"), _("A verified member who consigns idle items.")),
+        Role(EXPERT, _("Expert"), _("Leads groups, curates items, gives styling advice.")),
+        Role(
+            COMMUNITY_MANAGER,
+            _("Community manager"),
+            _("Runs groups, placement and activities."),
+            is_operator=True,
+            permissions=(_CONSOLE, "accounts.view_member_directory", "accounts.suspend_member"),
+        ),
+        Role(
+            INTAKE_CLERK,
+            _("Intake clerk"),
+            _("Pre-screens submissions and receives parcels."),
+            is_operator=True,
+            permissions=(_CONSOLE,),
+        ),
+        Role(
+            AUTHENTICATOR,
+            _("Authenticator"),
+            _("Authenticates branded and luxury items."),
+            is_operator=True,
+            permissions=(_CONSOLE,),
+        ),
+        Role(
+            CARE_TECHNICIAN,
+            _("Care technician"),
+            _("Washes, disinfects and repairs items."),
+            is_operator=True,
+            permissions=(_CONSOLE,),
+        ),
+        Role(
+            PHOTOGRAPHER,
+            _("Photographer"),
+            _("Photographs items flat, on-body and in detail."),
+            is_operator=True,
+            permissions=(_CONSOLE,),
+        ),
+        Role(
+            CUSTOMER_SERVICE,
+            _("Customer service"),
+            _("Answers members, handles returns and disputes."),
+            is_operator=True,
+            permissions=(
+                _CONSOLE,
+                "accounts.view_member_directory",
+                "accounts.view_member_pii",
+                "accounts.view_address",
+            ),
+        ),
+        Role(
+            FINANCE,
+            _("Finance"),
+            _("Confirms payments, runs payouts and reconciliation."),
+            is_operator=True,
+            permissions=(_CONSOLE,),
+        ),
+        Role(
+            OWNER,
+            _("Owner"),
+            _("Runs the platform; assigns roles to staff."),
+            is_operator=True,
+            permissions=(
+                _CONSOLE,
+                "accounts.view_member_directory",
+                "accounts.view_member_pii",
+                "accounts.suspend_member",
+                "accounts.manage_roles",
+                "accounts.view_user",
+                "accounts.change_user",
+                "accounts.view_address",
+                "accounts.view_apitoken",
+                "accounts.view_rolechange",
+                "accounts.view_accountstatuschange",
+                "auth.view_group",
+            ),
+        ),
+    ]
+}
+
+OPERATOR_ROLES = tuple(code for code, role in ROLES.items() if role.is_operator)
+
+
+def role_label(code: str) -> str:
+    role = ROLES.get(code)
+    return str(role.label) if role else code

@@ -1,0 +1,25 @@
+"""Assembles the apps' routers into one API at /api/v1/."""
+
+from ninja import NinjaAPI
+
+from erhuo.accounts.api import router as accounts_router
+from erhuo.accounts.auth import API_AUTH
+from erhuo.core.api import install_error_handlers
+from erhuo.core.api import router as system_router
+
+api = NinjaAPI(
+    title="二货 Erhuo API",
+    version="1",
+    description=(
+        "Community-run second-hand commerce. Authenticate with `POST /api/v1/auth/token`, then send "
+        "`Authorization: Bearer <token>`. Every error is JSON: `{\"code\": ..., \"detail\": ...}`."
+    ),
+    auth=API_AUTH,
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+install_error_handlers(api)
+
+api.add_router("", system_router)
+api.add_router("", accounts_router)

@@ -1,0 +1,28 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from erhuo.api import api
+from erhuo.web import views as web_views
+
+admin.site.site_header = "二货 · 运营后台"
+admin.site.site_title = "二货运营后台"
+admin.site.index_title = "运营后台"
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("erhuo.accounts.urls")),
+    path("", include("erhuo.web.urls")),
+]
+
+if settings.ERHUO_SERVE_MEDIA:
+    # Development and `make demo` only; production serves media from storage or nginx.
+    urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
+
+handler400 = web_views.bad_request
+handler403 = web_views.permission_denied
+handler404 = web_views.page_not_found
+handler500 = web_views.server_error

@@ -1,0 +1,35 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from erhuo.accounts import roles as role_registry
+
+
+def navigation(request):
+    """The areas a person can reach, for the header and the bottom tab bar."""
+    user = getattr(request, "user", None)
+    items = [{"key": "home", "label": _("Home"), "url": reverse("web:home"), "icon": "⌂"}]
+    items.append({"key": "sell", "label": _("Consign"), "url": reverse("web:seller_area"), "icon": "✦"})
+    if user is not None and user.is_authenticated:
+        if user.has_perm("accounts.view_operator_console"):
+            items.append({"key": "ops", "label": _("Operations"), "url": reverse("web:operator_console"), "icon": "☰"})
+        items.append({"key": "me", "label": _("Me"), "url": reverse("accounts:profile"), "icon": "☺"})
+    else:
+        items.append({"key": "login", "label": _("Log in"), "url": reverse("accounts:login"), "icon": "☺"})
+    return {"nav_items": items, "active_nav": _active(request), "role_labels": {code: role.label for code, role in role_registry.ROLES.items()}}
+
+
+def _active(request) -> str:
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return ""
+    if match.view_name == "web:home":
+        return "home"
+    if match.view_name == "web:seller_area":
+        return "sell"
+    if match.view_name == "web:operator_console" or match.view_name.startswith("accounts:member_"):
+        return "ops"
+    if match.view_name in {"accounts:login", "accounts:signup"}:
+        return "login"
+    if match.namespace == "accounts":
+        return "me"
+    return ""

@@ -1,0 +1,81 @@
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpResponseServerError, JsonResponse
+from django.template import loader
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from erhuo.accounts import roles as role_registry
+from erhuo.accounts import selectors as account_selectors
+
+
+def home(request):
+    return render(request, "web/home.html", {"member_count": account_selectors.active_member_count()})
+
+
+def guarantees(request):
+    return render(request, "web/guarantees.html")
+
+
+def seller_area(request):
+    user = request.user
+    is_seller = user.is_authenticated and user.has_role(role_registry.SELLER)
+    return render(request, "web/seller_area.html", {"is_seller": is_seller})
+
+
+@permission_required("accounts.view_operator_console", raise_exception=True)
+def operator_console(request):
+    role_counts = account_selectors.role_counts(role_registry.ROLES.keys())
+    stats = account_selectors.member_stats()
+    my_roles = [role_registry.ROLES[code] for code in sorted(request.user.role_codes()) if code in role_registry.ROLES]
+    return render(
+        request,
+        "web/operator_console.html",
+        {
+            "stats": stats,
+            "my_roles": my_roles,
+            "role_rows": [(role, role_counts.get(code, 0)) for code, role in role_registry.ROLES.items()],
+        },
+    )
+
+
+# --- error pages: JSON under /api/, the site's own style elsewhere ---------
+
+
+def _error(request, status: int, title: str, detail: str, code: str):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": code, "detail": detail}, status=status)
+    return render(request, "web/error.html", {"status": status, "title": title, "detail": detail}, status=status)
+
+
+def bad_request(request, exception=None):
+    return _error(request, 400, _("Bad request"), _("The request could not be understood."), "bad_request")
+
+
+def permission_denied(request, exception=None):
+    return _error(
+        request, 403, _("Not allowed"), _("You do not have permission to open this page."), "permission_denied"
+    )
+
+
+def page_not_found(request, exception=None):
+    return _error(request, 404, _("Page not found"), _("This page does not exist or has moved."), "not_found")
+
+
+def server_error(request):
+    # No context processors here: the database or the session may be what failed.
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"code": "server_error", "detail": _("Something went wrong on our side. Please try again later.")},
+            status=500,
+        )
+    return HttpResponseServerError(loader.get_template("web/500.html").render({}))
+
+
+def csrf_failure(request, reason=""):
+    return _error(
+        request,
+        403,
+        _("Please try again"),
+        _("The form expired or came from another site. Reload the page and submit again."),
+        "csrf_failed",
+    )
