@@ -12,6 +12,8 @@ admin.site.index_title = "运营后台"
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    # Anything else under /api/ is a JSON 404, in DEBUG too.
+    re_path(r"^api/", web_views.api_not_found),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("erhuo.accounts.urls")),

@@ -47,6 +47,10 @@ def _error(request, status: int, title: str, detail: str, code: str):
     return render(request, "web/error.html", {"status": status, "title": title, "detail": detail}, status=status)
 
 
+def api_not_found(request, *args, **kwargs):
+    return JsonResponse({"code": "not_found", "detail": _("Not found.")}, status=404)
+
+
 def bad_request(request, exception=None):
     return _error(request, 400, _("Bad request"), _("The request could not be understood."), "bad_request")
 
