@@ -235,6 +235,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+try:
+    # WhiteNoise warns at start-up when the folder is missing (before the first collectstatic).
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+except OSError:
+    pass
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 ERHUO_SERVE_MEDIA = env_bool("ERHUO_SERVE_MEDIA", DEBUG)

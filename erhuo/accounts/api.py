@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from erhuo.accounts import roles as role_registry
@@ -168,7 +168,7 @@ def token_create(request, payload: TokenIn):
     """Tokens expire after `ERHUO_API_TOKEN_DAYS` days; only their digest is stored."""
     user = services.login_check(request=request, username=payload.username, password=payload.password)
     token, raw = services.api_token_issue(user=user, name=payload.name)
-    return 201, {"token": raw, "token_id": token.pk, "expires_at": token.expires_at}
+    return Status(201, {"token": raw, "token_id": token.pk, "expires_at": token.expires_at})
 
 
 @router.delete("/auth/token", response={204: None}, summary="Revoke the token used for this request")
@@ -176,7 +176,7 @@ def token_delete(request):
     token = getattr(request, "api_token", None)
     if token is not None:
         services.api_token_revoke(user=request.user, token_id=token.pk)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post(
@@ -191,7 +191,7 @@ def signup(request, payload: SignupIn):
     user = services.user_create(
         phone=payload.phone, display_name=payload.display_name, password=payload.password, city=payload.city
     )
-    return 201, _me(user)
+    return Status(201, _me(user))
 
 
 # --- the caller ------------------------------------------------------------
@@ -207,14 +207,14 @@ def me_update(request, payload: ProfileIn):
     user = services.user_profile_update(
         user=request.user, display_name=payload.display_name, bio=payload.bio, city=payload.city
     )
-    return 200, _me(user)
+    return Status(200, _me(user))
 
 
 @router.post("/me/password", response={204: None, 422: ErrorOut}, summary="Change the caller's password")
 def me_password(request, payload: PasswordIn):
     """Every API token of the caller is revoked, this one included."""
     services.user_password_change(user=request.user, old_password=payload.old_password, new_password=payload.new_password)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/me/tokens", response=list[ApiTokenOut], summary="The caller's API tokens")
@@ -225,7 +225,7 @@ def me_tokens(request):
 @router.delete("/me/tokens/{token_id}", response={204: None, 404: ErrorOut}, summary="Revoke one of the caller's tokens")
 def me_token_revoke(request, token_id: int):
     services.api_token_revoke(user=request.user, token_id=token_id)
-    return 204, None
+    return Status(204, None)
 
 
 # --- addresses --------------------------------------------------------------
@@ -240,7 +240,7 @@ def address_list(request):
 def address_create(request, payload: AddressIn):
     data = payload.dict()
     make_default = data.pop("is_default")
-    return 201, services.address_create(user=request.user, data=data, make_default=make_default)
+    return Status(201, services.address_create(user=request.user, data=data, make_default=make_default))
 
 
 def _own_address(request, address_id: int) -> Address:
@@ -252,20 +252,20 @@ def _own_address(request, address_id: int) -> Address:
 
 @router.get("/me/addresses/{address_id}", response={200: AddressOut, 404: ErrorOut}, summary="One address")
 def address_detail(request, address_id: int):
-    return 200, _own_address(request, address_id)
+    return Status(200, _own_address(request, address_id))
 
 
 @router.put("/me/addresses/{address_id}", response={200: AddressOut, 404: ErrorOut, 422: ErrorOut}, summary="Replace an address")
 def address_update(request, address_id: int, payload: AddressIn):
     data = payload.dict()
     make_default = data.pop("is_default")
-    return 200, services.address_update(user=request.user, address_id=address_id, data=data, make_default=make_default)
+    return Status(200, services.address_update(user=request.user, address_id=address_id, data=data, make_default=make_default))
 
 
 @router.delete("/me/addresses/{address_id}", response={204: None, 404: ErrorOut}, summary="Delete an address")
 def address_delete(request, address_id: int):
     services.address_delete(user=request.user, address_id=address_id)
-    return 204, None
+    return Status(204, None)
 
 
 # --- operators --------------------------------------------------------------
@@ -295,7 +295,7 @@ def member_role_grant(request, user_id: int, payload: RoleChangeIn):
     _require(request, "accounts.view_member_directory")
     member = _member_or_404(user_id)
     services.role_grant(user=member, role=payload.role, actor=request.user, note=payload.note)
-    return 200, _member(member)
+    return Status(200, _member(member))
 
 
 @router.delete("/members/{user_id}/roles/{role}", response={200: MemberOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}, summary="Revoke a role (owner)")
@@ -303,7 +303,7 @@ def member_role_revoke(request, user_id: int, role: str):
     _require(request, "accounts.view_member_directory")
     member = _member_or_404(user_id)
     services.role_revoke(user=member, role=role, actor=request.user)
-    return 200, _member(member)
+    return Status(200, _member(member))
 
 
 @router.post("/members/{user_id}/status", response={200: MemberOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}, summary="Suspend, reactivate or close an account")
@@ -311,5 +311,5 @@ def member_status_change(request, user_id: int, payload: StatusChangeIn):
     _require(request, "accounts.view_member_directory")
     member = _member_or_404(user_id)
     services.user_status_change(user=member, to=payload.to, actor=request.user, note=payload.note)
-    return 200, _member(member)
+    return Status(200, _member(member))
 

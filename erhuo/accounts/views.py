@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -42,8 +41,7 @@ def lockout_response(request, credentials=None, *args, **kwargs):
     if request.path.startswith("/api/"):
         return JsonResponse({"code": "account_locked", "detail": detail}, status=429)
     form = LoginForm(initial={"username": (credentials or {}).get("username", "")})
-    form.add_error(None, detail)
-    return TemplateResponse(request, "accounts/login.html", {"form": form}, status=429)
+    return render(request, "accounts/login.html", {"form": form, "lockout": detail}, status=429)
 
 
 @require_http_methods(["GET", "POST"])

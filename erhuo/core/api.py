@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig, Suspicio
 from django.db import connection
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 
 from erhuo.core.errors import DomainError
@@ -40,8 +40,8 @@ def health(request):
             cursor.fetchone()
     except Exception:
         logger.exception("health check: database unreachable")
-        return 503, {"code": "database_unavailable", "detail": _("The database cannot be reached.")}
-    return 200, {"status": "ok", "database": connection.vendor}
+        return Status(503, {"code": "database_unavailable", "detail": _("The database cannot be reached.")})
+    return Status(200, {"status": "ok", "database": connection.vendor})
 
 
 _STATUS_CODES = {

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.http import JsonResponse
-from django.template.response import TemplateResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 
@@ -34,4 +34,4 @@ def too_large_response(request, limit: int):
     detail = _("The request is too large (at most %(mb)s MB).") % {"mb": max(1, limit // (1024 * 1024))}
     if request.path.startswith("/api/"):
         return JsonResponse({"code": "request_too_large", "detail": detail}, status=413)
-    return TemplateResponse(request, "web/error.html", {"status": 413, "title": _("Too large"), "detail": detail}, status=413)
+    return render(request, "web/error.html", {"status": 413, "title": _("Too large"), "detail": detail}, status=413)

@@ -1,4 +1,5 @@
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponseServerError, JsonResponse
 from django.template import loader
 from django.shortcuts import render
@@ -52,6 +53,8 @@ def api_not_found(request, *args, **kwargs):
 
 
 def bad_request(request, exception=None):
+    if isinstance(exception, RequestDataTooBig):
+        return _error(request, 413, _("Too large"), _("The request is too large."), "request_too_large")
     return _error(request, 400, _("Bad request"), _("The request could not be understood."), "bad_request")
 
 

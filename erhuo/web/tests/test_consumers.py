@@ -1,0 +1,47 @@
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing.websocket import WebsocketCommunicator
+from django.contrib.auth.models import AnonymousUser
+
+from erhuo.asgi import application
+from erhuo.core.realtime import send_to_user
+from erhuo.web.consumers import MeConsumer
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def _connect(user):
+    communicator = WebsocketCommunicator(MeConsumer.as_asgi(), "/ws/me/")
+    communicator.scope["user"] = user
+    connected, _subprotocol = await communicator.connect()
+    return communicator, connected
+
+
+def test_signed_in_member_receives_pushes(member):
+    from asgiref.sync import async_to_sync
+
+    async def scenario():
+        communicator, connected = await _connect(member)
+        assert connected is True
+        assert await communicator.receive_json_from() == {"event": "connected", "payload": {"user_id": member.pk}}
+        await database_sync_to_async(send_to_user)(member.pk, "notice_created", {"id": 7})
+        assert await communicator.receive_json_from(timeout=3) == {"event": "notice_created", "payload": {"id": 7}}
+        await communicator.send_json_to({"type": "ping"})
+        assert await communicator.receive_json_from() == {"event": "pong", "payload": {}}
+        await communicator.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_anonymous_connection_is_refused():
+    from asgiref.sync import async_to_sync
+
+    async def scenario():
+        communicator, connected = await _connect(AnonymousUser())
+        assert connected is False
+
+    async_to_sync(scenario)()
+
+
+def test_asgi_application_routes_websocket():
+    assert set(application.application_mapping) == {"http", "websocket"}
