@@ -12,7 +12,7 @@ api = NinjaAPI(
     version="1",
     description=(
         "Community-run second-hand commerce. Authenticate with `POST /api/v1/auth/token`, then send "
-        "`Authorization: Bearer <token>`. Every error is JSON: `{\"code\": ..., \"detail\": ...}`."
+        '`Authorization: Bearer <token>`. Every error is JSON: `{"code": ..., "detail": ...}`.'
     ),
     auth=API_AUTH,
     urls_namespace="api",

@@ -5,13 +5,13 @@ an in-memory channel layer, huey on SQLite and local media files. Production
 configuration only sets variables; see docs/deployment.md.
 """
 
+import contextlib
 import os
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("ERHUO_VAR_DIR", BASE_DIR / "var"))
@@ -235,11 +235,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
-try:
-    # WhiteNoise warns at start-up when the folder is missing (before the first collectstatic).
+# WhiteNoise warns at start-up when the folder is missing (before the first collectstatic).
+with contextlib.suppress(OSError):
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-except OSError:
-    pass
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 ERHUO_SERVE_MEDIA = env_bool("ERHUO_SERVE_MEDIA", DEBUG)

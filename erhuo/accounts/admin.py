@@ -4,8 +4,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.utils.translation import gettext_lazy as _
 
-from erhuo.core.pii import mask_address, mask_name, mask_phone
 from erhuo.accounts.models import AccountStatusChange, Address, ApiToken, RoleChange, User
+from erhuo.core.pii import mask_address, mask_name, mask_phone
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -213,7 +213,9 @@ def me_update(request, payload: ProfileIn):
 @router.post("/me/password", response={204: None, 422: ErrorOut}, summary="Change the caller's password")
 def me_password(request, payload: PasswordIn):
     """Every API token of the caller is revoked, this one included."""
-    services.user_password_change(user=request.user, old_password=payload.old_password, new_password=payload.new_password)
+    services.user_password_change(
+        user=request.user, old_password=payload.old_password, new_password=payload.new_password
+    )
     return Status(204, None)
 
 
@@ -222,7 +224,9 @@ def me_tokens(request):
     return list(selectors.api_token_list(user=request.user))
 
 
-@router.delete("/me/tokens/{token_id}", response={204: None, 404: ErrorOut}, summary="Revoke one of the caller's tokens")
+@router.delete(
+    "/me/tokens/{token_id}", response={204: None, 404: ErrorOut}, summary="Revoke one of the caller's tokens"
+)
 def me_token_revoke(request, token_id: int):
     services.api_token_revoke(user=request.user, token_id=token_id)
     return Status(204, None)
@@ -255,11 +259,15 @@ def address_detail(request, address_id: int):
     return Status(200, _own_address(request, address_id))
 
 
-@router.put("/me/addresses/{address_id}", response={200: AddressOut, 404: ErrorOut, 422: ErrorOut}, summary="Replace an address")
+@router.put(
+    "/me/addresses/{address_id}", response={200: AddressOut, 404: ErrorOut, 422: ErrorOut}, summary="Replace an address"
+)
 def address_update(request, address_id: int, payload: AddressIn):
     data = payload.dict()
     make_default = data.pop("is_default")
-    return Status(200, services.address_update(user=request.user, address_id=address_id, data=data, make_default=make_default))
+    return Status(
+        200, services.address_update(user=request.user, address_id=address_id, data=data, make_default=make_default)
+    )
 
 
 @router.delete("/me/addresses/{address_id}", response={204: None, 404: ErrorOut}, summary="Delete an address")
@@ -290,7 +298,11 @@ def _member_or_404(user_id: int) -> User:
     return user
 
 
-@router.post("/members/{user_id}/roles", response={200: MemberOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}, summary="Grant a role (owner)")
+@router.post(
+    "/members/{user_id}/roles",
+    response={200: MemberOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Grant a role (owner)",
+)
 def member_role_grant(request, user_id: int, payload: RoleChangeIn):
     _require(request, "accounts.view_member_directory")
     member = _member_or_404(user_id)
@@ -298,7 +310,11 @@ def member_role_grant(request, user_id: int, payload: RoleChangeIn):
     return Status(200, _member(member))
 
 
-@router.delete("/members/{user_id}/roles/{role}", response={200: MemberOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}, summary="Revoke a role (owner)")
+@router.delete(
+    "/members/{user_id}/roles/{role}",
+    response={200: MemberOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Revoke a role (owner)",
+)
 def member_role_revoke(request, user_id: int, role: str):
     _require(request, "accounts.view_member_directory")
     member = _member_or_404(user_id)
@@ -306,10 +322,13 @@ def member_role_revoke(request, user_id: int, role: str):
     return Status(200, _member(member))
 
 
-@router.post("/members/{user_id}/status", response={200: MemberOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}, summary="Suspend, reactivate or close an account")
+@router.post(
+    "/members/{user_id}/status",
+    response={200: MemberOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Suspend, reactivate or close an account",
+)
 def member_status_change(request, user_id: int, payload: StatusChangeIn):
     _require(request, "accounts.view_member_directory")
     member = _member_or_404(user_id)
     services.user_status_change(user=member, to=payload.to, actor=request.user, note=payload.note)
     return Status(200, _member(member))
-

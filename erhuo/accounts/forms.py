@@ -24,7 +24,9 @@ class SignupForm(ServiceFormMixin, forms.Form):
         max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel", "placeholder": "138 0000 0000"}),
     )
-    display_name = forms.CharField(label=_("Display name"), max_length=40, widget=forms.TextInput(attrs={"autocomplete": "nickname"}))
+    display_name = forms.CharField(
+        label=_("Display name"), max_length=40, widget=forms.TextInput(attrs={"autocomplete": "nickname"})
+    )
     city = forms.CharField(label=_("City"), max_length=40, required=False)
     password = forms.CharField(
         label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False
@@ -57,7 +59,9 @@ class ProfileForm(ServiceFormMixin, forms.Form):
     city = forms.CharField(label=_("City"), max_length=40, required=False)
     bio = forms.CharField(label=_("About me"), max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 3}))
     avatar = forms.FileField(
-        label=_("Avatar"), required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
+        label=_("Avatar"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
     )
 
 
@@ -74,7 +78,11 @@ class PasswordChangeForm(ServiceFormMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("new_password") and data.get("new_password_again") and data["new_password"] != data["new_password_again"]:
+        if (
+            data.get("new_password")
+            and data.get("new_password_again")
+            and data["new_password"] != data["new_password_again"]
+        ):
             self.add_error("new_password_again", _("The two passwords do not match."))
         return data
 
@@ -82,7 +90,9 @@ class PasswordChangeForm(ServiceFormMixin, forms.Form):
 class AddressForm(ServiceFormMixin, forms.Form):
     label = forms.CharField(label=_("Label"), max_length=20, required=False, help_text=_("e.g. 家, 公司"))
     recipient_name = forms.CharField(label=_("Recipient"), max_length=40)
-    recipient_phone = forms.CharField(label=_("Recipient phone"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"}))
+    recipient_phone = forms.CharField(
+        label=_("Recipient phone"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
     province = forms.CharField(label=_("Province"), max_length=20)
     city = forms.CharField(label=_("City"), max_length=20)
     district = forms.CharField(label=_("District"), max_length=20, required=False)

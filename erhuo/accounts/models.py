@@ -139,6 +139,9 @@ class RoleChange(models.Model):
         verbose_name = _("role change")
         verbose_name_plural = _("role changes")
 
+    def __str__(self):
+        return f"{'+' if self.granted else '-'}{self.role} {self.user_id}"
+
 
 class Address(TimeStampedModel):
     """A shipping address. Name, phone and street are encrypted at rest."""

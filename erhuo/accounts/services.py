@@ -5,8 +5,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import authenticate
-from django.contrib.auth import password_validation
+from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -42,7 +41,9 @@ def _validation(field: str, message, code: str = "validation_error"):
 
 def _check_phone(phone: str, *, exclude_user_id: int | None = None) -> str:
     if not is_valid_phone(phone):
-        raise _validation("phone", _("Enter a mainland China mobile number (11 digits, starting with 1)."), "invalid_phone")
+        raise _validation(
+            "phone", _("Enter a mainland China mobile number (11 digits, starting with 1)."), "invalid_phone"
+        )
     existing = User.objects.filter(phone_digest=phone_digest(phone))
     if exclude_user_id is not None:
         existing = existing.exclude(pk=exclude_user_id)
@@ -87,7 +88,9 @@ def user_create(
         try:
             User._meta.get_field("username").run_validators(username)
         except ValidationError as error:
-            raise ValidationFailed(error.messages[0], code="invalid_username", fields={"username": error.messages}) from None
+            raise ValidationFailed(
+                error.messages[0], code="invalid_username", fields={"username": error.messages}
+            ) from None
         if User.objects.filter(username__iexact=username).exists():
             raise _validation("username", _("This username is taken."), "username_taken")
     else:

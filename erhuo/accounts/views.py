@@ -63,7 +63,7 @@ def signup(request):
             login(request, user, backend="erhuo.accounts.backends.PhoneOrUsernameBackend")
             messages.success(
                 request,
-                _("Welcome to Erhuo, %(name)s! Your username is %(username)s; you can also log in with your phone number.")
+                _("Welcome to Erhuo, %(name)s! Your username is %(username)s; you can also log in with your phone.")
                 % {"name": user.display_name, "username": user.username},
             )
             return redirect(_next_url(request, "accounts:profile"))
@@ -109,7 +109,9 @@ def profile(request):
         {
             "profile_user": request.user,
             "addresses": selectors.address_list(user=request.user)[:3],
-            "roles": [role_registry.ROLES[code] for code in sorted(request.user.role_codes()) if code in role_registry.ROLES],
+            "roles": [
+                role_registry.ROLES[code] for code in sorted(request.user.role_codes()) if code in role_registry.ROLES
+            ],
         },
     )
 

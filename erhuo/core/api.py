@@ -80,7 +80,9 @@ def _field_errors(errors: list[dict]) -> list[dict]:
     cleaned = []
     for error in errors:
         location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload")]
-        cleaned.append({"field": ".".join(location), "message": str(error.get("msg", "")), "type": error.get("type", "")})
+        cleaned.append(
+            {"field": ".".join(location), "message": str(error.get("msg", "")), "type": error.get("type", "")}
+        )
     return cleaned
 
 
@@ -141,4 +143,8 @@ def install_error_handlers(api) -> None:
     @api.exception_handler(Exception)
     def unexpected(request, exc):
         logger.exception("unhandled API error on %s %s", request.method, request.path)
-        return respond(request, 500, error_body(500, "server_error", _("Something went wrong on our side. Please try again later.")))
+        return respond(
+            request,
+            500,
+            error_body(500, "server_error", _("Something went wrong on our side. Please try again later.")),
+        )

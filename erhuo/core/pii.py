@@ -69,8 +69,7 @@ def decrypt(token: str) -> str:
         return _fernet().decrypt(token.encode("ascii")).decode("utf-8")
     except InvalidToken as error:
         raise ImproperlyConfigured(
-            "A personal-data value could not be decrypted: ERHUO_PII_KEY does not hold the key it was "
-            "encrypted with."
+            "A personal-data value could not be decrypted: ERHUO_PII_KEY does not hold the key it was encrypted with."
         ) from error
 
 

@@ -22,9 +22,7 @@ def send_to_user(user_id: int, event_type: str, payload: dict) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(
-            user_group(user_id), {"type": "push", "event": event_type, "payload": payload}
-        )
+        async_to_sync(layer.group_send)(user_group(user_id), {"type": "push", "event": event_type, "payload": payload})
     except Exception:
         # A real-time push is a courtesy: the page also reads state on load.
         logger.exception("real-time push to user %s failed", user_id)

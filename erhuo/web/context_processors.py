@@ -15,7 +15,11 @@ def navigation(request):
         items.append({"key": "me", "label": _("Me"), "url": reverse("accounts:profile"), "icon": "☺"})
     else:
         items.append({"key": "login", "label": _("Log in"), "url": reverse("accounts:login"), "icon": "☺"})
-    return {"nav_items": items, "active_nav": _active(request), "role_labels": {code: role.label for code, role in role_registry.ROLES.items()}}
+    return {
+        "nav_items": items,
+        "active_nav": _active(request),
+        "role_labels": {code: role.label for code, role in role_registry.ROLES.items()},
+    }
 
 
 def _active(request) -> str:

@@ -1,8 +1,8 @@
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponseServerError, JsonResponse
-from django.template import loader
 from django.shortcuts import render
+from django.template import loader
 from django.utils.translation import gettext as _
 
 from erhuo.accounts import roles as role_registry

@@ -157,7 +157,9 @@ def test_deleting_the_default_promotes_another(member):
 
 def test_address_validation_lists_each_bad_field(member):
     with pytest.raises(ValidationFailed) as error:
-        services.address_create(user=member, data=ADDRESS | {"recipient_phone": "123", "detail": "", "postal_code": "12"})
+        services.address_create(
+            user=member, data=ADDRESS | {"recipient_phone": "123", "detail": "", "postal_code": "12"}
+        )
     assert set(error.value.fields) == {"recipient_phone", "detail", "postal_code"}
     assert Address.objects.count() == 0
 
@@ -186,9 +188,9 @@ def test_owner_grants_operator_role_which_makes_staff_and_is_recorded(owner, mem
     member.refresh_from_db()
     assert member.is_staff is True
     assert member.has_perm("accounts.view_operator_console")
-    assert list(RoleChange.objects.filter(user=member, role="intake_clerk").values_list("granted", "actor_id", "note")) == [
-        (True, owner.pk, "新同事")
-    ]
+    assert list(
+        RoleChange.objects.filter(user=member, role="intake_clerk").values_list("granted", "actor_id", "note")
+    ) == [(True, owner.pk, "新同事")]
     assert services.role_revoke(user=member, role=roles.INTAKE_CLERK, actor=owner) is True
     member = User.objects.get(pk=member.pk)
     assert member.is_staff is False

@@ -190,7 +190,9 @@ def test_member_directory_refuses_members_and_allows_operators(client, member, o
 
 def test_member_cannot_grant_roles_by_posting(client, member, other_member):
     client.force_login(member)
-    response = client.post(reverse("accounts:member_detail", args=[other_member.pk]), {"role": "owner", "action": "grant"})
+    response = client.post(
+        reverse("accounts:member_detail", args=[other_member.pk]), {"role": "owner", "action": "grant"}
+    )
     assert response.status_code == 403
     assert other_member.groups.filter(name="owner").exists() is False
     assert RoleChange.objects.filter(role="owner").count() == 0
@@ -205,7 +207,9 @@ def test_community_manager_sees_directory_but_cannot_grant(client, community_man
 
 def test_owner_grants_role_in_the_console(client, owner, member):
     client.force_login(owner)
-    response = client.post(reverse("accounts:member_detail", args=[member.pk]), {"role": "intake_clerk", "action": "grant"})
+    response = client.post(
+        reverse("accounts:member_detail", args=[member.pk]), {"role": "intake_clerk", "action": "grant"}
+    )
     assert response.status_code == 302
     assert member.groups.filter(name="intake_clerk").exists()
     member.refresh_from_db()

@@ -99,3 +99,28 @@ def test_encrypted_field_refuses_searching():
 
     with pytest.raises(TypeError, match="cannot be queried"):
         list(Address.objects.filter(detail__icontains="漕溪"))
+
+
+@pytest.mark.django_db
+def test_pii_reencrypt_command_moves_rows_to_the_new_key(settings):
+    import io
+
+    from django.core.management import call_command
+
+    from erhuo.accounts.models import Address, User
+    from erhuo.accounts.tests.factories import AddressFactory, UserFactory
+
+    old_key = Fernet.generate_key().decode()
+    new_key = Fernet.generate_key().decode()
+    settings.ERHUO_PII_KEY = old_key
+    user = UserFactory(phone="13700001111")
+    AddressFactory(user=user, detail="长乐路 1 号")
+
+    settings.ERHUO_PII_KEY = f"{new_key},{old_key}"
+    output = io.StringIO()
+    call_command("pii_reencrypt", stdout=output)
+    assert "accounts.Address: 1 rows re-encrypted" in output.getvalue()
+
+    settings.ERHUO_PII_KEY = new_key
+    assert User.objects.get(pk=user.pk).phone == "13700001111"
+    assert Address.objects.get(user=user).detail == "长乐路 1 号"

@@ -15,7 +15,11 @@ def test_allowed_move_writes_state_and_one_audit_row(member, owner):
 
     member.refresh_from_db()
     assert member.status == "suspended"
-    rows = list(AccountStatusChange.objects.filter(subject=member).values_list("from_state", "to_state", "actor_id", "note", "data"))
+    rows = list(
+        AccountStatusChange.objects.filter(subject=member).values_list(
+            "from_state", "to_state", "actor_id", "note", "data"
+        )
+    )
     assert rows == [("active", "suspended", owner.pk, "spam", {"ticket": 7})]
     assert log.pk is not None
 
@@ -85,10 +89,13 @@ def test_event_is_not_sent_when_the_transaction_rolls_back(member, owner, django
     handler = received.append
     events.on("user_suspended")(handler)
     try:
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            with pytest.raises(RuntimeError), transaction.atomic():
-                states.transition(member, to=User.Status.SUSPENDED, actor=owner)
-                raise RuntimeError("boom")
+        with (
+            django_capture_on_commit_callbacks(execute=True) as callbacks,
+            pytest.raises(RuntimeError),
+            transaction.atomic(),
+        ):
+            states.transition(member, to=User.Status.SUSPENDED, actor=owner)
+            raise RuntimeError("boom")
         assert received == []
         assert callbacks == []
         member.refresh_from_db()

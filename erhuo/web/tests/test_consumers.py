@@ -37,7 +37,7 @@ def test_anonymous_connection_is_refused():
     from asgiref.sync import async_to_sync
 
     async def scenario():
-        communicator, connected = await _connect(AnonymousUser())
+        _communicator, connected = await _connect(AnonymousUser())
         assert connected is False
 
     async_to_sync(scenario)()
