@@ -52,7 +52,7 @@ messages: install
 	cd erhuo && ../$(BIN)/python ../manage.py compilemessages -l zh_Hans
 
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/api_auth.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
