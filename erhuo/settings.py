@@ -305,7 +305,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
-        "huey": {"level": "INFO"},
+        # run_huey adds its own handler; do not print each line twice.
+        "huey": {"level": "INFO", "handlers": ["console"], "propagate": False},
     },
 }
 

@@ -1,4 +1,4 @@
-"""The state-machine helper, exercised through a real aggregate: the account status."""
+"""The core state-machine helper, exercised through its first aggregate: the account status."""
 
 import pytest
 from django.db import transaction
