@@ -5,7 +5,14 @@ from erhuo.core.errors import DomainError
 
 
 class ServiceFormMixin:
-    """Copy a service's DomainError into the form's errors (field or form-wide)."""
+    """Copy a service's DomainError into the form's errors (field or form-wide).
+
+    Labels stand above their inputs, so they carry no trailing colon.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
     def add_service_error(self, error: DomainError) -> None:
         placed = False
@@ -47,7 +54,7 @@ class LoginForm(ServiceFormMixin, forms.Form):
     username = forms.CharField(
         label=_("Mobile number or username"),
         max_length=64,
-        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
     )
     password = forms.CharField(
         label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})

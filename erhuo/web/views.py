@@ -1,8 +1,10 @@
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpResponseServerError, JsonResponse
+from django.http import HttpResponsePermanentRedirect, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.templatetags.static import static
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from erhuo.accounts import roles as role_registry
@@ -13,8 +15,26 @@ def home(request):
     return render(request, "web/home.html", {"member_count": account_selectors.active_member_count()})
 
 
+def favicon(request):
+    # Resolved per request: with the manifest storage the hashed name exists only after collectstatic.
+    return HttpResponsePermanentRedirect(static("web/favicon.svg"))
+
+
 def guarantees(request):
     return render(request, "web/guarantees.html")
+
+
+def _legal_page(request, name: str, title: str):
+    language = "en" if get_language() == "en" else "zh-hans"
+    return render(request, "web/legal/page.html", {"document": f"web/legal/{name}.{language}.html", "title": title})
+
+
+def privacy(request):
+    return _legal_page(request, "privacy", _("Privacy policy"))
+
+
+def community_rules(request):
+    return _legal_page(request, "rules", _("Community rules"))
 
 
 def seller_area(request):

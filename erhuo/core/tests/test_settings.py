@@ -11,7 +11,11 @@ PROJECT = Path(__file__).resolve().parents[3]
 
 
 def _manage(*args, **env_overrides):
-    env = {key: value for key, value in os.environ.items() if key not in {"PYTEST_VERSION", "ERHUO_TESTING"}}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"PYTEST_VERSION", "ERHUO_TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     env.update(
         {
             "DEBUG": "0",

@@ -133,3 +133,19 @@ def test_home_query_count(client, member, django_assert_max_num_queries):
     client.force_login(member)
     with django_assert_max_num_queries(6):
         assert client.get("/").status_code == 200
+
+
+def test_privacy_and_rules_pages_in_both_languages(client):
+    privacy = client.get(reverse("web:privacy")).content.decode()
+    assert "加密存储" in privacy
+    rules = client.get(reverse("web:rules")).content.decode()
+    assert "认领即承诺" in rules
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert "encrypted in the database" in client.get(reverse("web:privacy")).content.decode()
+    assert "A claim is a promise" in client.get(reverse("web:rules")).content.decode()
+
+
+def test_favicon_redirects_to_the_static_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("web/favicon.svg")
