@@ -41,7 +41,7 @@ lint: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 test: install browser-deps lint
-	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p no:cacheprovider -n 2 $(PYTEST_ARGS)
 
 format: install
 	$(BIN)/ruff format .

@@ -95,7 +95,7 @@ class PasswordChangeForm(ServiceFormMixin, forms.Form):
 
 
 class AddressForm(ServiceFormMixin, forms.Form):
-    label = forms.CharField(label=_("Label"), max_length=20, required=False, help_text=_("e.g. 家, 公司"))
+    label = forms.CharField(label=_("Label"), max_length=20, required=False, help_text=_("e.g. Home, Office"))
     recipient_name = forms.CharField(label=_("Recipient"), max_length=40)
     recipient_phone = forms.CharField(
         label=_("Recipient phone"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"})
@@ -109,7 +109,7 @@ class AddressForm(ServiceFormMixin, forms.Form):
 
 
 class TokenForm(ServiceFormMixin, forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=60, required=False, help_text=_("e.g. 我的脚本"))
+    name = forms.CharField(label=_("Name"), max_length=60, required=False, help_text=_("e.g. My script"))
 
 
 class StatusChangeForm(ServiceFormMixin, forms.Form):

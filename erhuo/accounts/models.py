@@ -132,7 +132,7 @@ class RoleChange(models.Model):
     granted = models.BooleanField(_("granted"))
     actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     note = models.CharField(_("note"), max_length=200, blank=True)
-    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -149,7 +149,7 @@ class Address(TimeStampedModel):
     MAX_PER_USER = 20
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="addresses")
-    label = models.CharField(_("label"), max_length=20, blank=True, help_text=_("e.g. 家, 公司"))
+    label = models.CharField(_("label"), max_length=20, blank=True, help_text=_("e.g. Home, Office"))
     recipient_name = EncryptedTextField(_("recipient"))
     recipient_phone = EncryptedTextField(_("recipient phone"))
     province = models.CharField(_("province"), max_length=20)
@@ -183,7 +183,7 @@ class ApiToken(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(_("name"), max_length=60, blank=True)
     digest = models.CharField(max_length=64, unique=True, editable=False)
-    prefix = models.CharField(_("starts with"), max_length=12, editable=False)
+    prefix = models.CharField(_("token prefix"), max_length=12, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires at"))
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)

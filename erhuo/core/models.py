@@ -34,11 +34,11 @@ class AuditTransition(models.Model):
     append-only: saving an existing row or deleting one raises.
     """
 
-    from_state = models.CharField(_("from"), max_length=32, blank=True)
-    to_state = models.CharField(_("to"), max_length=32)
+    from_state = models.CharField(_("from state"), max_length=32, blank=True)
+    to_state = models.CharField(_("to state"), max_length=32)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
+        verbose_name=_("actor"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -46,7 +46,7 @@ class AuditTransition(models.Model):
     )
     note = models.TextField(_("note"), blank=True)
     data = models.JSONField(_("details"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
 
     objects = AppendOnlyQuerySet.as_manager()
 
