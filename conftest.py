@@ -10,6 +10,14 @@ from erhuo.accounts.tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
+def _fixed_rate_limit_window(monkeypatch):
+    # Rate limits count per clock window; a test must not straddle two windows.
+    from erhuo.core import ratelimit
+
+    monkeypatch.setattr(ratelimit, "_now", lambda: 1_800_000_000.0)
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     # Rate-limit counters live in the cache; each test starts with none.
     cache.clear()

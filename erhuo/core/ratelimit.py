@@ -5,9 +5,13 @@ import time
 from django.core.cache import cache
 
 
+def _now() -> float:
+    return time.time()
+
+
 def allow(key: str, *, limit: int, window_seconds: int = 60) -> bool:
     """Count one hit on `key`; return False once `limit` hits fall in this window."""
-    window = int(time.time() // window_seconds)
+    window = int(_now() // window_seconds)
     cache_key = f"ratelimit:{key}:{window}"
     # add() is atomic: only the first hit in a window creates the counter.
     if cache.add(cache_key, 1, timeout=window_seconds + 1):

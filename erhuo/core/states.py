@@ -85,8 +85,13 @@ def transition(
             % {"from": _state_label(model, field, current), "to": _state_label(model, field, to)}
         )
     values = {field: to, **(updates or {})}
-    if any(f.name == "updated_at" for f in model._meta.concrete_fields):
-        values.setdefault("updated_at", timezone.now())
+    now = timezone.now()
+    names = {f.name for f in model._meta.concrete_fields}
+    if "updated_at" in names:
+        values.setdefault("updated_at", now)
+    # `<field>_changed_at` is when the aggregate entered its current state (SLA clocks).
+    if f"{field}_changed_at" in names:
+        values.setdefault(f"{field}_changed_at", now)
     with transaction.atomic():
         changed = model._default_manager.filter(pk=instance.pk, **{field: current}).update(**values)
         if changed != 1:
