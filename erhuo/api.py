@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from erhuo.accounts.api import router as accounts_router
 from erhuo.accounts.auth import API_AUTH
+from erhuo.consignment.api import router as consignment_router
 from erhuo.core.api import install_error_handlers
 from erhuo.core.api import router as system_router
 
@@ -23,3 +24,4 @@ install_error_handlers(api)
 
 api.add_router("", system_router)
 api.add_router("", accounts_router)
+api.add_router("", consignment_router)

@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "erhuo.core",
     "erhuo.accounts",
+    "erhuo.catalog",
+    "erhuo.pricing",
+    "erhuo.consignment",
     "erhuo.web",
 ]
 

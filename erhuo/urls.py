@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("erhuo.accounts.urls")),
+    path("", include("erhuo.consignment.urls")),
     path("", include("erhuo.web.urls")),
 ]
 

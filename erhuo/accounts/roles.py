@@ -33,6 +33,7 @@ FINANCE = "finance"
 OWNER = "owner"
 
 _CONSOLE = "accounts.view_operator_console"
+_STATIONS = ("prescreen", "receive", "grade", "authenticate", "care", "photograph", "price", "returns")
 
 ROLES: dict[str, Role] = {
     role.code: role
@@ -45,35 +46,46 @@ ROLES: dict[str, Role] = {
             _("Community manager"),
             _("Runs groups, placement and activities."),
             is_operator=True,
-            permissions=(_CONSOLE, "accounts.view_member_directory", "accounts.suspend_member"),
+            permissions=(
+                _CONSOLE,
+                "accounts.view_member_directory",
+                "accounts.suspend_member",
+                "consignment.work_price",
+            ),
         ),
         Role(
             INTAKE_CLERK,
             _("Intake clerk"),
             _("Pre-screens submissions and receives parcels."),
             is_operator=True,
-            permissions=(_CONSOLE,),
+            permissions=(
+                _CONSOLE,
+                "consignment.work_prescreen",
+                "consignment.work_receive",
+                "consignment.work_grade",
+                "consignment.work_returns",
+            ),
         ),
         Role(
             AUTHENTICATOR,
             _("Authenticator"),
             _("Authenticates branded and luxury items."),
             is_operator=True,
-            permissions=(_CONSOLE,),
+            permissions=(_CONSOLE, "consignment.work_authenticate", "consignment.work_grade"),
         ),
         Role(
             CARE_TECHNICIAN,
             _("Care technician"),
             _("Washes, disinfects and repairs items."),
             is_operator=True,
-            permissions=(_CONSOLE,),
+            permissions=(_CONSOLE, "consignment.work_care"),
         ),
         Role(
             PHOTOGRAPHER,
             _("Photographer"),
             _("Photographs items flat, on-body and in detail."),
             is_operator=True,
-            permissions=(_CONSOLE,),
+            permissions=(_CONSOLE, "consignment.work_photograph"),
         ),
         Role(
             CUSTOMER_SERVICE,
@@ -112,6 +124,20 @@ ROLES: dict[str, Role] = {
                 "accounts.view_rolechange",
                 "accounts.view_accountstatuschange",
                 "auth.view_group",
+                *(f"consignment.work_{station}" for station in _STATIONS),
+                "consignment.record_loss",
+                "catalog.view_category",
+                "catalog.add_category",
+                "catalog.change_category",
+                "catalog.view_brand",
+                "catalog.add_brand",
+                "catalog.change_brand",
+                "catalog.view_item",
+                "catalog.view_itemtransition",
+                "consignment.view_stationsetting",
+                "consignment.change_stationsetting",
+                "consignment.view_intakebatch",
+                "consignment.view_consignment",
             ),
         ),
     ]

@@ -121,3 +121,23 @@ def transition(
 def _state_label(model, field: str, value: str) -> str:
     choices = dict(model._meta.get_field(field).flatchoices)
     return str(choices.get(value, value))
+
+
+def record_start(
+    instance: models.Model, *, actor=None, note: str = "", data: dict | None = None, field: str = "status"
+):
+    """Write the first audit row of a new aggregate (from nothing to its initial state)."""
+    model = type(instance)
+    to = getattr(instance, field)
+    log = log_model_for(model)._default_manager.create(
+        subject=instance, from_state="", to_state=to, actor=actor, note=note, data=data or {}
+    )
+    events.emit(
+        f"{model._meta.model_name}_{to}",
+        model=model._meta.label_lower,
+        pk=instance.pk,
+        from_state="",
+        to_state=to,
+        actor_id=getattr(actor, "pk", None),
+    )
+    return log

@@ -1,0 +1,5 @@
+"""operator API of the consignment pipeline."""
+
+from ninja import Router
+
+router = Router(tags=["consignment: operator"])

@@ -1,0 +1,3 @@
+"""operator pages of the consignment pipeline."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""public pages of the consignment pipeline."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""seller pages of the consignment pipeline."""
+
+urlpatterns = []
