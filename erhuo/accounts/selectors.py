@@ -17,7 +17,11 @@ def user_by_login(login: str) -> User | None:
 
 
 def api_token_by_digest(digest: str) -> ApiToken | None:
-    return ApiToken.objects.select_related("user").filter(digest=digest).first()
+    # get(), not first(): the digest is unique and first() would add a pointless ORDER BY.
+    try:
+        return ApiToken.objects.select_related("user").get(digest=digest)
+    except ApiToken.DoesNotExist:
+        return None
 
 
 def api_token_list(*, user: User) -> QuerySet[ApiToken]:
