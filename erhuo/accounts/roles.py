@@ -138,6 +138,9 @@ ROLES: dict[str, Role] = {
                 "consignment.change_stationsetting",
                 "consignment.view_intakebatch",
                 "consignment.view_consignment",
+                "consignment.view_carerecord",
+                "consignment.view_authenticationreport",
+                "catalog.view_itemphoto",
             ),
         ),
     ]

@@ -156,7 +156,8 @@ def seller_batches(*, seller) -> QuerySet[IntakeBatch]:
     items = Item.objects.select_related("category", "brand", "consignment").prefetch_related(_photos_prefetch())
     return (
         IntakeBatch.objects.filter(seller=seller)
-        .prefetch_related(Prefetch("consignments", queryset=Consignment.objects.select_related("item").order_by("pk")))
+        # Not select_related("item"): an item cached that way would skip the prefetch below (and its photos).
+        .prefetch_related(Prefetch("consignments", queryset=Consignment.objects.order_by("pk")))
         .prefetch_related(Prefetch("consignments__item", queryset=items))
         .order_by("-created_at", "-pk")
     )
@@ -209,6 +210,214 @@ def public_authentication_report(*, item_id: int):
     return (
         AuthenticationReport.objects.select_related("item", "item__category", "item__brand", "authenticator")
         .prefetch_related("authenticator__groups")
+        .filter(item_id=item_id)
+        .first()
+    )
+
+
+# --- the seller's view: where to ship, and each step as the seller sees it ---
+
+WAREHOUSE_ADDRESS = "上海市青浦区华新镇华志路 1688 号 二货仓 收 021-5988 0000"
+
+
+def warehouse_address() -> str:
+    from django.conf import settings
+
+    return getattr(settings, "ERHUO_WAREHOUSE_ADDRESS", WAREHOUSE_ADDRESS)
+
+
+@dataclass(frozen=True)
+class CustodyStep:
+    at: object
+    from_state: str
+    to_state: str
+    to_label: str
+    # "you" (the viewer), "system" (no actor), "staff" (an operator, shown by role) or "member".
+    by: str
+    by_role: str
+    note: str
+    reason_label: str
+    data: dict
+    photos: list
+
+
+def custody_steps(*, item: Item, viewer) -> list[CustodyStep]:
+    """The chain of custody for a seller or the public: operators appear by their role, never by name."""
+    from django.utils.translation import gettext as _
+
+    from erhuo.accounts import roles as role_registry
+
+    labels = dict(Item.Status.choices)
+    viewer_id = getattr(viewer, "pk", None)
+    steps = []
+    for step in chain_of_custody(item=item):
+        actor = step.actor
+        if actor is None:
+            by, by_role = "system", _("System")
+        elif viewer_id is not None and actor.pk == viewer_id:
+            by, by_role = "you", _("You")
+        else:
+            codes = [group.name for group in actor.groups.all()]
+            operator_labels = [
+                str(role_registry.ROLES[code].label)
+                for code in role_registry.ROLES
+                if code in codes and role_registry.ROLES[code].is_operator
+            ]
+            if operator_labels:
+                by, by_role = "staff", " / ".join(operator_labels)
+            elif actor.pk == item.seller_id:
+                by, by_role = "member", role_registry.role_label(role_registry.SELLER)
+            else:
+                by, by_role = "member", role_registry.role_label(role_registry.MEMBER)
+        data = step.data or {}
+        steps.append(
+            CustodyStep(
+                at=step.created_at,
+                from_state=step.from_state,
+                to_state=step.to_state,
+                to_label=str(labels.get(step.to_state, step.to_state)),
+                by=by,
+                by_role=by_role,
+                note=step.note,
+                reason_label=str(data.get("reason_label", "")),
+                data=data,
+                photos=list(step.photos.all()),
+            )
+        )
+    return steps
+
+
+# --- operator pages: queue thumbnails, batch codes, care records with who did them ---
+
+
+def station_queue_with_photos(*, station: str, query: str = "") -> QuerySet[Item]:
+    """`station_queue` with each item's photos prefetched (one query per page), for thumbnails."""
+    return station_queue(station=station, query=query).prefetch_related(_photos_prefetch())
+
+
+def batch_by_code(code: str) -> IntakeBatch | None:
+    """A batch by its code, typed or scanned (a scanned URL keeps its last part)."""
+    code = (code or "").strip().upper()
+    code = code.rstrip("/").rsplit("/", 1)[-1].rsplit("=", 1)[-1]
+    if not code:
+        return None
+    return IntakeBatch.objects.filter(code=code).first()
+
+
+def care_records(*, item: Item) -> list:
+    from erhuo.consignment.models import CareRecord
+
+    return list(CareRecord.objects.filter(item=item).select_related("done_by").order_by("created_at", "pk"))
+
+
+# --- public pages: a listed item with its three guarantees, and its authentication report ---
+
+PUBLIC_STATUSES = (S.LISTED, S.RESERVED, S.SOLD)
+PUBLIC_PHOTO_ORDER = (ItemPhoto.Kind.FLAT, ItemPhoto.Kind.ON_BODY, ItemPhoto.Kind.DETAIL, ItemPhoto.Kind.DEFECT)
+
+
+@dataclass(frozen=True)
+class PriceStep:
+    at: object
+    price_fen: int
+    was_fen: int | None  # None: the first listing price
+
+
+@dataclass(frozen=True)
+class PublicItem:
+    item: Item
+    photos: list
+    care_records: list
+    price_steps: list[PriceStep]
+    report: object | None  # a passing AuthenticationReport, or None
+
+    @property
+    def marked_down(self) -> bool:
+        return any(step.was_fen is not None for step in self.price_steps)
+
+
+def public_item(*, item_id: int) -> PublicItem | None:
+    """An item on sale (or just reserved or sold) as anyone may see it: four queries, no seller data but her name.
+
+    Photos are the platform's own (flat, on-body, detail, defect); a
+    self-ship item, which never comes to the warehouse, shows its seller's
+    photos instead (reviewed at pre-screen).
+    """
+    from erhuo.consignment.models import AuthenticationReport, CareRecord
+
+    shown_kinds = [*ItemPhoto.PUBLIC_KINDS, ItemPhoto.Kind.SELLER]
+    item = (
+        Item.objects.filter(pk=item_id, status__in=PUBLIC_STATUSES)
+        .select_related("category", "category__parent", "brand", "seller", "consignment", "authentication_report")
+        .prefetch_related(
+            Prefetch(
+                "photos",
+                queryset=ItemPhoto.objects.filter(kind__in=shown_kinds).order_by("created_at", "pk"),
+                to_attr="shown_photos",
+            ),
+            Prefetch("care_records", queryset=CareRecord.objects.order_by("created_at", "pk"), to_attr="care_done"),
+            Prefetch(
+                "transitions",
+                queryset=ItemTransition.objects.filter(to_state=S.LISTED).order_by("created_at", "pk"),
+                to_attr="listing_steps",
+            ),
+        )
+        .first()
+    )
+    if item is None:
+        return None
+    order = {kind: index for index, kind in enumerate(PUBLIC_PHOTO_ORDER)}
+    photos = sorted((p for p in item.shown_photos if p.kind in ItemPhoto.PUBLIC_KINDS), key=lambda p: order[p.kind])
+    if not photos and item.fulfilment == Item.Fulfilment.SELF_SHIP:
+        photos = [p for p in item.shown_photos if p.kind == ItemPhoto.Kind.SELLER]
+    price_steps = []
+    for step in item.listing_steps:
+        data = step.data or {}
+        if "to_price_fen" in data:
+            price_steps.append(
+                PriceStep(at=step.created_at, price_fen=data["to_price_fen"], was_fen=data.get("from_price_fen"))
+            )
+        elif "price_fen" in data and not price_steps:
+            price_steps.append(PriceStep(at=step.created_at, price_fen=data["price_fen"], was_fen=None))
+    try:
+        report = item.authentication_report
+    except AuthenticationReport.DoesNotExist:
+        report = None
+    if report is not None and report.result != AuthenticationReport.Result.PASS:
+        report = None
+    return PublicItem(item=item, photos=photos, care_records=item.care_done, price_steps=price_steps, report=report)
+
+
+def authentication_evidence(*, item_id: int) -> list[ItemPhoto]:
+    """The authenticator's evidence photos, in the order they were taken."""
+    return list(
+        ItemPhoto.objects.filter(item_id=item_id, kind=ItemPhoto.Kind.AUTHENTICATION).order_by("created_at", "pk")
+    )
+
+
+def self_ship_limit_fen(category) -> int:
+    """The highest declared value at which an item of this category may stay with its seller (0: never).
+
+    The same rule as the submission check in services: the category's own limit, and never an
+    item that must be authenticated or disinfected, since those stations need it in the warehouse.
+    """
+    from erhuo.catalog.models import AuthenticationRule, CareStep
+
+    rule, threshold = category.effective_authentication()
+    if rule == AuthenticationRule.ALWAYS or CareStep.DISINFECT in category.effective_care_steps():
+        return 0
+    limit = category.effective_self_ship_max_fen()
+    if rule == AuthenticationRule.ABOVE_VALUE and threshold is not None:
+        limit = min(limit, threshold - 1)
+    return max(0, limit)
+
+
+def authentication_report_for_page(*, item_id: int):
+    """The report with its item, category (and parent, for the path) and brand; the authenticator is shown by number."""
+    from erhuo.consignment.models import AuthenticationReport
+
+    return (
+        AuthenticationReport.objects.select_related("item", "item__category", "item__category__parent", "item__brand")
         .filter(item_id=item_id)
         .first()
     )

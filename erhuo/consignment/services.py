@@ -96,7 +96,8 @@ def _require_status(item: Item, *allowed: str) -> None:
 
 def _locked_item(item_id: int) -> Item:
     # Re-read inside the transaction: the caller's copy may be stale.
-    item = Item.objects.select_for_update().select_related("category", "brand").filter(pk=item_id).first()
+    # Lock the item row only: the brand join is an outer join, which PostgreSQL cannot lock.
+    item = Item.objects.select_for_update(of=("self",)).select_related("category", "brand").filter(pk=item_id).first()
     if item is None:
         raise NotFound(_("No such item."), code="item_not_found")
     return item
@@ -263,6 +264,18 @@ def _check_draft(index: int, draft: ItemDraft, categories: dict, brands: dict) -
         errors[prefix + "fulfilment"] = [
             _("Only cheaper items of this category may stay with you; choose platform-fulfilled.")
         ]
+    elif (
+        category is not None
+        and draft.fulfilment == Item.Fulfilment.SELF_SHIP
+        and isinstance(draft.declared_value_fen, int)
+        and (
+            category.requires_authentication(draft.declared_value_fen)
+            or CareStep.DISINFECT in category.effective_care_steps()
+        )
+    ):
+        errors[prefix + "fulfilment"] = [
+            _("Items that must be authenticated or disinfected go through our warehouse; choose platform-fulfilled.")
+        ]
     return errors
 
 
@@ -364,7 +377,12 @@ def _settle_batch_after_screening(batch_id: int) -> None:
     to_ship = Item.objects.filter(
         consignment__batch=batch, status=S.ACCEPTED, fulfilment=Item.Fulfilment.PLATFORM
     ).exists()
-    batch.status = IntakeBatch.Status.SCREENED if to_ship else IntakeBatch.Status.CLOSED
+    if to_ship:
+        batch.status = IntakeBatch.Status.SCREENED
+    else:
+        # An accepted item may have arrived before the rest of its batch was screened.
+        arrived = ItemTransition.objects.filter(subject__consignment__batch=batch, to_state=S.RECEIVED).exists()
+        batch.status = IntakeBatch.Status.RECEIVED if arrived else IntakeBatch.Status.CLOSED
     batch.save(update_fields=["status", "updated_at"])
     events.emit("intake_batch_screened", batch_id=batch.pk, seller_id=batch.seller_id)
 
@@ -445,7 +463,9 @@ def _settle_batch_after_receiving(batch_id: int) -> None:
         consignment__batch=batch, status__in=[S.ACCEPTED, S.IN_TRANSIT], fulfilment=Item.Fulfilment.PLATFORM
     ).exists()
     if not waiting and batch.status in {IntakeBatch.Status.SCREENED, IntakeBatch.Status.SHIPPED}:
-        batch.status = IntakeBatch.Status.RECEIVED
+        # Nothing left on its way: received, or closed if the seller withdrew everything before it came.
+        arrived = ItemTransition.objects.filter(subject__consignment__batch=batch, to_state=S.RECEIVED).exists()
+        batch.status = IntakeBatch.Status.RECEIVED if arrived else IntakeBatch.Status.CLOSED
         batch.save(update_fields=["status", "updated_at"])
 
 
@@ -488,6 +508,8 @@ def item_grade(
         item = _locked_item(item_id)
         _require_status(item, S.RECEIVED)
         consignment = Consignment.objects.select_for_update().get(item=item)
+        # The seller's own description of defects stays in the chain of custody.
+        declared_defects = item.defects
         item.grade, item.defects = grade, defects
         fields = ["grade", "defects"]
         if measurements:
@@ -505,7 +527,12 @@ def item_grade(
             to=S.GRADED,
             actor=actor,
             note=note,
-            data={"grade": grade, "declared_grade": item.declared_grade, "repair_quote_fen": repair_quote_fen},
+            data={
+                "grade": grade,
+                "declared_grade": item.declared_grade,
+                "declared_defects": declared_defects,
+                "repair_quote_fen": repair_quote_fen,
+            },
         )
         _save_photos(item, cleaned, actor=actor, step=step)
     return item
@@ -625,7 +652,9 @@ def item_care_complete(*, item_id: int, actor, note: str = "") -> Item:
                 % {"steps": "、".join(str(CareStep(s).label) for s in missing)},
                 code="care_steps_missing",
             )
-        _move(item, to=S.CARED, actor=actor, note=note, data={"steps": sorted(done)})
+        step = _move(item, to=S.CARED, actor=actor, note=note, data={"steps": sorted(done)})
+        # Care photos were taken step by step; they document this move in the chain of custody.
+        ItemPhoto.objects.filter(item=item, kind=ItemPhoto.Kind.CARE, step__isnull=True).update(step=step)
     return item
 
 
@@ -726,6 +755,15 @@ def item_price(*, item_id: int, actor, price_fen: int | None = None, note: str =
 
 def _check_ready_to_list(item: Item, consignment: Consignment) -> None:
     """The one door into `listed`: the three guarantees are checked here."""
+    # A self-ship item never passes the authentication and care stations.
+    if item.fulfilment == Item.Fulfilment.SELF_SHIP and (
+        item.category.requires_authentication(consignment.declared_value_fen)
+        or CareStep.DISINFECT in item.category.effective_care_steps()
+    ):
+        raise PipelineError(
+            _("This item must be authenticated or disinfected by us before it is listed."),
+            code="self_ship_not_allowed",
+        )
     if item.fulfilment == Item.Fulfilment.PLATFORM:
         if (
             consignment.needs_authentication
@@ -846,21 +884,26 @@ def price_deadlines_settle(*, now=None) -> int:
     )
     settled = 0
     for item_id in due:
-        with transaction.atomic():
-            item = _locked_item(item_id)
-            consignment = Consignment.objects.select_for_update().get(item=item)
-            if item.status != S.PRICED or consignment.price_decision != Consignment.PriceDecision.PENDING:
-                continue
-            consignment.price_decision = Consignment.PriceDecision.AUTO_ACCEPTED
-            consignment.save(update_fields=["price_decision", "updated_at"])
-            _list(
-                item,
-                consignment,
-                actor=None,
-                price_fen=consignment.suggested_price_fen,
-                note=_("No answer by the deadline: listed at the suggested price"),
-            )
-            settled += 1
+        try:
+            with transaction.atomic():
+                item = _locked_item(item_id)
+                consignment = Consignment.objects.select_for_update().get(item=item)
+                if item.status != S.PRICED or consignment.price_decision != Consignment.PriceDecision.PENDING:
+                    continue
+                consignment.price_decision = Consignment.PriceDecision.AUTO_ACCEPTED
+                consignment.save(update_fields=["price_decision", "updated_at"])
+                _list(
+                    item,
+                    consignment,
+                    actor=None,
+                    price_fen=consignment.suggested_price_fen,
+                    note=_("No answer by the deadline: listed at the suggested price"),
+                )
+                settled += 1
+        except Conflict:
+            # Not ready to list, or moved meanwhile: it stays for an operator; it must not block the
+            # others, nor break the seller's page that calls this.
+            continue
     return settled
 
 
@@ -881,6 +924,8 @@ def seller_withdraw(*, item_id: int, seller, note: str = "") -> Item:
         ):
             _move(item, to=S.WITHDRAWN, actor=seller, note=note)
             _settle_batch_after_screening(consignment.batch_id)
+            # Withdrawing the last accepted item of a screened batch leaves nothing to ship.
+            _settle_batch_after_receiving(consignment.batch_id)
         elif item.status in IN_WAREHOUSE:
             consignment.withdrawal_fee_fen = WITHDRAWAL_FEE_FEN
             consignment.return_shipping_fee_fen = RETURN_SHIPPING_FEE_FEN
@@ -923,6 +968,9 @@ def item_record_loss(*, item_id: int, actor, note: str) -> Item:
         )
     with transaction.atomic():
         item = _locked_item(item_id)
+        if item.fulfilment != Item.Fulfilment.PLATFORM:
+            # A self-ship item never comes into our care: there is nothing we can lose.
+            raise PipelineError(_("This item stays with its seller."), code="self_ship_item")
         consignment = Consignment.objects.get(item=item)
         _move(item, to=S.LOST, actor=actor, note=note.strip()[:300], data={"liability_fen": consignment.liability_fen})
         events.emit("consigned_item_lost", item_id=item.pk, liability_fen=consignment.liability_fen)
@@ -949,7 +997,8 @@ def unsold_items_settle(*, now=None) -> dict:
             days = (now - item.listed_at).days
             if days >= UNSOLD_AFTER_DAYS:
                 to = S.DONATED if consignment.unsold_choice == Consignment.UnsoldChoice.DONATE else S.RETURN_TO_SELLER
-                if to == S.RETURN_TO_SELLER and item.fulfilment == Item.Fulfilment.SELF_SHIP:
+                if item.fulfilment == Item.Fulfilment.SELF_SHIP:
+                    # We never held a self-ship item: it simply leaves the shop, whatever the choice.
                     to = S.WITHDRAWN
                 if to == S.RETURN_TO_SELLER:
                     consignment.return_reason = _("Unsold after %(days)s days") % {"days": UNSOLD_AFTER_DAYS}

@@ -6,6 +6,7 @@ higher. Every factor is returned as a reason the seller can read.
 """
 
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,7 +33,9 @@ class PriceSuggestion:
 
 
 def _round(amount: float) -> int:
-    return max(MINIMUM_PRICE_FEN, round(amount / ROUND_TO_FEN) * ROUND_TO_FEN)
+    # Half up, not Python's half-to-even: ¥85 becomes ¥90 whichever side of the range it is on.
+    steps = int(Decimal(str(amount / ROUND_TO_FEN)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return max(MINIMUM_PRICE_FEN, steps * ROUND_TO_FEN)
 
 
 def suggest_price(

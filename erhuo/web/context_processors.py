@@ -30,8 +30,12 @@ def _active(request) -> str:
         return "home"
     if match.view_name == "web:seller_area":
         return "sell"
-    if match.view_name == "web:operator_console" or match.view_name.startswith("accounts:member_"):
+    if match.view_name == "web:operator_console" or match.view_name.startswith(
+        ("accounts:member_", "consignment:ops_")
+    ):
         return "ops"
+    if match.view_name.startswith("consignment:seller_"):
+        return "sell"
     if match.view_name in {"accounts:login", "accounts:signup"}:
         return "login"
     if match.namespace == "accounts":

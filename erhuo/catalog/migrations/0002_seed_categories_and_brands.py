@@ -41,8 +41,9 @@ CATEGORIES = [
     ("luxury-bags", "奢侈品包袋", "luxury", {}),
     ("luxury-watches", "腕表", "luxury", {"care_steps": ["polish"]}),
     ("luxury-jewellery", "奢侈品首饰", "luxury", {"care_steps": ["polish"]}),
+    # Baby goods must be disinfected by us, so they cannot stay with the seller (diapers excepted: sealed).
     ("baby", "母婴", None, {"authentication": "never", "care_steps": ["wash", "disinfect"], "is_returnable": True,
-                            "return_window_days": 7, "needs_on_body_photo": False, "self_ship_max_fen": 20000}),
+                            "return_window_days": 7, "needs_on_body_photo": False, "self_ship_max_fen": 0}),
     ("baby-clothes", "童装", "baby", {"care_steps": ["wash", "disinfect"]}),
     ("baby-toys", "玩具", "baby", {"care_steps": ["spot_clean", "disinfect"]}),
     ("baby-diapers", "纸尿裤", "baby", {"care_steps": ["spot_clean"], "is_returnable": False,

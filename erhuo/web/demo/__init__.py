@@ -12,10 +12,10 @@ people, names and addresses (only timestamps move with the day of seeding).
 
 from django.db import transaction
 
-from erhuo.web.demo import accounts
+from erhuo.web.demo import accounts, consignment
 
-# Dependency order. Later issues append catalog, community, consignment, ...
-SEEDERS = (accounts,)
+# Dependency order. Later issues append community, market, ...
+SEEDERS = (accounts, consignment)
 
 # One (role label, username, phone, password) per role, printed by demo_serve.
 DEMO_PASSWORD = accounts.DEMO_PASSWORD
