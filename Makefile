@@ -53,6 +53,7 @@ messages: install
 
 bench: install
 	$(BIN)/python bench/api_auth.py
+	$(BIN)/python bench/pipeline_pages.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
