@@ -30,7 +30,7 @@ class Station(models.TextChoices):
 
 class RejectionReason(models.TextChoices):
     NOT_ACCEPTED_CATEGORY = "category", _("We do not accept this category")
-    CONDITION = "condition", _("Condition below our standard (grade C or worse)")
+    CONDITION = "condition", _("Condition below our lowest grade (C)")
     BRAND = "brand", _("Brand or value too low for consignment")
     PHOTOS_UNCLEAR = "photos", _("Photos are unclear; please retake")
     SUSPECTED_COUNTERFEIT = "counterfeit", _("Suspected counterfeit")

@@ -195,7 +195,7 @@ def _photos_by_index(files, count: int) -> dict[int, list]:
             continue
         photos[int(match.group(1))] = files.getlist(key)
     if unknown:
-        raise ValidationFailed(_("Photos must be named photos_<item index>."), fields=unknown)
+        raise ValidationFailed(_("Name the photo fields photos_0, photos_1, … by item."), fields=unknown)
     return photos
 
 

@@ -128,7 +128,7 @@ CASES = [
             item_id=item.pk, actor=actor, accept=False, reason="condition", note="领口发黄"
         ),
         "领口发黄",
-        lambda item: {"reason": "condition", "reason_label": "Condition below our standard (grade C or worse)"},
+        lambda item: {"reason": "condition", "reason_label": "Condition below our lowest grade (C)"},
     ),
     Case(
         "receive",
