@@ -1,5 +1,6 @@
 """Fixtures shared by every app's tests."""
 
+import importlib
 import json
 
 import pytest
@@ -96,3 +97,17 @@ def api_client(client):
             return client.delete(path, headers=self._headers(headers))
 
     return ApiClient()
+
+
+@pytest.fixture
+def catalog_reference_data():
+    """The category tree and brands that a data migration seeds.
+
+    A transactional test empties every table when it ends, seeded rows
+    included, and a serialized rollback clashes with the role groups that
+    are recreated after it; seeding is idempotent, so later transactional
+    tests run it again.
+    """
+    from django.apps import apps
+
+    importlib.import_module("erhuo.catalog.migrations.0002_seed_categories_and_brands").seed(apps, None)

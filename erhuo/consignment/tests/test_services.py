@@ -1564,8 +1564,8 @@ def _prescreen_with_busy_wait(**kwargs):
     raise AssertionError("the database stayed locked")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_threads_prescreening_at_once_one_wins(seller_and_ops_committed):
+@pytest.mark.django_db(transaction=True)
+def test_two_threads_prescreening_at_once_one_wins(catalog_reference_data, seller_and_ops_committed):
     """Two real connections at once: one move wins, the other is told, one row."""
     item, clerks = seller_and_ops_committed
     barrier = threading.Barrier(2)

@@ -1,3 +1,6 @@
+import asyncio
+import concurrent.futures
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing.websocket import WebsocketCommunicator
@@ -10,6 +13,16 @@ from erhuo.web.consumers import MeConsumer
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def _run(scenario) -> None:
+    """Run a coroutine in its own thread and event loop.
+
+    The browser tests keep Playwright's event loop running in the main thread
+    for the whole session, and async_to_sync refuses to run under it.
+    """
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, scenario()).result(timeout=30)
+
+
 async def _connect(user):
     communicator = WebsocketCommunicator(MeConsumer.as_asgi(), "/ws/me/")
     communicator.scope["user"] = user
@@ -18,8 +31,6 @@ async def _connect(user):
 
 
 def test_signed_in_member_receives_pushes(member):
-    from asgiref.sync import async_to_sync
-
     async def scenario():
         communicator, connected = await _connect(member)
         assert connected is True
@@ -30,17 +41,15 @@ def test_signed_in_member_receives_pushes(member):
         assert await communicator.receive_json_from() == {"event": "pong", "payload": {}}
         await communicator.disconnect()
 
-    async_to_sync(scenario)()
+    _run(scenario)
 
 
 def test_anonymous_connection_is_refused():
-    from asgiref.sync import async_to_sync
-
     async def scenario():
         _communicator, connected = await _connect(AnonymousUser())
         assert connected is False
 
-    async_to_sync(scenario)()
+    _run(scenario)
 
 
 def test_asgi_application_routes_websocket():
