@@ -255,6 +255,13 @@ class Item(TimeStampedModel):
     def __str__(self):
         return self.title
 
+    # The order people read measurements in; PostgreSQL's jsonb does not keep the order they were typed in.
+    MEASUREMENT_ORDER = ("肩宽", "胸围", "腰围", "臀围", "衣长", "袖长", "裤长", "裙长", "长", "宽", "高", "直径")
+
+    def measurement_rows(self) -> list[tuple[str, str]]:
+        known = {name: position for position, name in enumerate(self.MEASUREMENT_ORDER)}
+        return sorted((self.measurements or {}).items(), key=lambda pair: (known.get(pair[0], len(known)), pair[0]))
+
     @property
     def is_terminal(self) -> bool:
         return not self.TRANSITIONS.get(self.status)

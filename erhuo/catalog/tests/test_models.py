@@ -254,3 +254,8 @@ def test_listing_is_reachable_only_from_priced_or_a_released_reservation():
     assert Item.TRANSITIONS[S.AUTHENTICATION_FAILED] == {S.RETURN_TO_SELLER}
     # Care is reached from grading (no authentication needed) or from a pass
     assert {s for s, t in Item.TRANSITIONS.items() if S.CARED in t} == {S.GRADED, S.AUTHENTICATED}
+
+
+def test_measurements_read_in_a_fixed_order_whatever_the_database_kept():
+    item = Item(measurements={"高": "29", "宽": "17", "胸围": "92", "长": "32", "手柄": "12"})
+    assert item.measurement_rows() == [("胸围", "92"), ("长", "32"), ("宽", "17"), ("高", "29"), ("手柄", "12")]
