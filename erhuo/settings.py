@@ -154,6 +154,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- cache, channels, huey: Redis when REDIS_URL is set ------------------
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL and TESTING and os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw"):
+    # Parallel test workers each get their own Redis database: clearing the cache or
+    # counting rate limits in one worker must not touch another's.
+    from urllib.parse import urlsplit, urlunsplit
+
+    _worker = int(os.environ["PYTEST_XDIST_WORKER"][2:])
+    REDIS_URL = urlunsplit(urlsplit(REDIS_URL)._replace(path=f"/{1 + _worker % 15}"))
 if REDIS_URL:
     CACHES = {
         "default": {
