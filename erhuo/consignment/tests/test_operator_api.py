@@ -16,7 +16,6 @@ from erhuo.consignment.models import AuthenticationReport, CareRecord, Consignme
 from erhuo.consignment.tests.factories import (
     draft_for,
     drive_to,
-    make_operators,
     make_seller,
     png_upload,
     snapshot,
@@ -30,19 +29,9 @@ API = "/api/v1"
 
 
 @pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(autouse=True)
 def _english():
     with translation.override("en"):
         yield
-
-
-@pytest.fixture
-def ops(db):
-    return make_operators()
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ from erhuo.consignment.models import CareRecord, Consignment, IntakeBatch, Rejec
 from erhuo.consignment.tests.factories import (
     draft_for,
     drive_to,
-    make_operators,
     make_seller,
     png_upload,
     snapshot,
@@ -38,20 +37,10 @@ LUXURY_VALUE_FEN = 2_000_000  # ¥20,000: the luxury category always needs authe
 
 
 @pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(autouse=True)
 def _english():
     # The pages answer in English (Accept-Language below); expected messages are computed in English too.
     with translation.override("en"):
         yield
-
-
-@pytest.fixture
-def ops(db):
-    return make_operators()
 
 
 @pytest.fixture

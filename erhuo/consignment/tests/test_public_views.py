@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from erhuo.catalog.models import CareStep, Item, ItemPhoto
 from erhuo.consignment import services
 from erhuo.consignment.models import AuthenticationReport
-from erhuo.consignment.tests.factories import drive_to, make_operators, make_seller, photo, submit_item
+from erhuo.consignment.tests.factories import drive_to, make_seller, photo, submit_item
 from erhuo.core import states
 from erhuo.core.money import format_fen
 
@@ -35,11 +35,6 @@ def zh(message) -> str:
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def ops(db):
-    return make_operators()
 
 
 @pytest.fixture

@@ -13,8 +13,6 @@ from erhuo.consignment.models import Consignment, IntakeBatch, RejectionReason
 from erhuo.consignment.tests.factories import (
     bad_upload,
     drive_to,
-    make_operators,
-    make_seller,
     media_files,
     png_upload,
     snapshot,
@@ -25,26 +23,6 @@ pytestmark = pytest.mark.django_db
 
 S = Item.Status
 API = "/api/v1/consignment"
-
-
-@pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def seller(db):
-    return make_seller()
-
-
-@pytest.fixture
-def other_seller(db):
-    return make_seller()
-
-
-@pytest.fixture
-def ops(db):
-    return make_operators()
 
 
 def _bearer(user) -> dict:

@@ -16,8 +16,6 @@ from erhuo.consignment.tests.factories import (
     bad_upload,
     draft_for,
     drive_to,
-    make_operators,
-    make_seller,
     media_files,
     png_upload,
     snapshot,
@@ -31,30 +29,10 @@ S = Item.Status
 
 
 @pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(autouse=True)
 def _chinese():
     # Pages answer in the site's language; expected labels are computed in the same one.
     with translation.override("zh-hans"):
         yield
-
-
-@pytest.fixture
-def seller(db):
-    return make_seller()
-
-
-@pytest.fixture
-def other_seller(db):
-    return make_seller()
-
-
-@pytest.fixture
-def ops(db):
-    return make_operators()
 
 
 def _category(slug: str) -> Category:

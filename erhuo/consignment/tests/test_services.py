@@ -19,7 +19,6 @@ from erhuo.consignment.tests.factories import (
     bad_upload,
     draft_for,
     drive_to,
-    make_operators,
     make_seller,
     media_files,
     photo,
@@ -36,30 +35,10 @@ K = ItemPhoto.Kind
 
 
 @pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(autouse=True)
 def _english():
     # Notes written by the services are translated; compare them in English.
     with translation.override("en"):
         yield
-
-
-@pytest.fixture
-def ops(db):
-    return make_operators()
-
-
-@pytest.fixture
-def seller(db):
-    return make_seller()
-
-
-@pytest.fixture
-def other_seller(db):
-    return make_seller()
 
 
 def chain(item) -> list[tuple[str, str]]:
