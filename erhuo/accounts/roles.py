@@ -51,6 +51,7 @@ ROLES: dict[str, Role] = {
                 "accounts.view_member_directory",
                 "accounts.suspend_member",
                 "consignment.work_price",
+                "experts.review_application",
             ),
         ),
         Role(
@@ -97,6 +98,10 @@ ROLES: dict[str, Role] = {
                 "accounts.view_member_directory",
                 "accounts.view_member_pii",
                 "accounts.view_address",
+                "accounts.process_deletion_request",
+                "trust.review_verification",
+                "trust.view_identity_documents",
+                "trust.decide_deposit_deduction",
             ),
         ),
         Role(
@@ -104,7 +109,12 @@ ROLES: dict[str, Role] = {
             _("Finance"),
             _("Confirms payments, runs payouts and reconciliation."),
             is_operator=True,
-            permissions=(_CONSOLE,),
+            permissions=(
+                _CONSOLE,
+                "payments.confirm_manual_payment",
+                "ledger.view_ledger",
+                "trust.confirm_deposit_return",
+            ),
         ),
         Role(
             OWNER,
@@ -141,6 +151,13 @@ ROLES: dict[str, Role] = {
                 "consignment.view_carerecord",
                 "consignment.view_authenticationreport",
                 "catalog.view_itemphoto",
+                "accounts.process_deletion_request",
+                "accounts.view_personal_data_access",
+                "trust.review_verification",
+                "trust.view_identity_documents",
+                "trust.decide_deposit_deduction",
+                "experts.review_application",
+                "ledger.view_ledger",
             ),
         ),
     ]

@@ -17,13 +17,10 @@ the price) and records every required care step; it passes authentication
 when the item needs it.
 """
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 
 from erhuo.accounts import roles
 from erhuo.accounts.tests.factories import UserFactory
@@ -31,22 +28,9 @@ from erhuo.catalog.models import Brand, Category, ItemPhoto, ItemTransition
 from erhuo.catalog.models import Item as ItemModel
 from erhuo.consignment import services
 from erhuo.consignment.models import AuthenticationReport, CareRecord, Consignment, IntakeBatch
+from erhuo.core.testing import bad_upload, make_png, png_upload  # noqa: F401  (re-exported for the tests)
 
 S = ItemModel.Status
-
-
-def make_png(width: int = 8, height: int = 8, colour=(200, 120, 140)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), colour).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def png_upload(name: str = "photo.png", width: int = 8, height: int = 8) -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, make_png(width, height), content_type="image/png")
-
-
-def bad_upload(name: str = "not-an-image.png") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, b"this is not an image at all", content_type="image/png")
 
 
 def photo(kind: str, name: str | None = None) -> services.PhotoUpload:

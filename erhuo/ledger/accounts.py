@@ -1,0 +1,78 @@
+"""The ledger's well-known accounts, by code.
+
+Codes are stable strings; an account is created the first time it is used
+(`services.account_for`). Per-person accounts carry the user's id in the
+code and point at the user as owner.
+"""
+
+from django.utils.translation import gettext as _
+
+from erhuo.ledger.models import Account
+
+CLEARING_PAYMENTS = "clearing:payments"
+DEPOSIT_FORFEITS = "income:deposit_forfeits"
+EXPERT_COMMISSIONS = "expense:expert_commissions"
+
+
+def cash_code(provider: str) -> str:
+    return f"cash:{provider}"
+
+
+def deposit_code(user_id: int) -> str:
+    return f"deposit:{user_id}"
+
+
+def payable_code(kind: str, user_id: int) -> str:
+    return f"payable:{kind}:{user_id}"
+
+
+def cash_account(provider: str) -> Account:
+    from erhuo.ledger.services import account_for
+
+    return account_for(
+        code=cash_code(provider),
+        name=_("Money received through %(provider)s") % {"provider": provider},
+        kind=Account.Kind.ASSET,
+    )
+
+
+def clearing_account() -> Account:
+    from erhuo.ledger.services import account_for
+
+    return account_for(
+        code=CLEARING_PAYMENTS, name=_("Payments received, not yet allocated"), kind=Account.Kind.LIABILITY
+    )
+
+
+def deposit_account(user) -> Account:
+    from erhuo.ledger.services import account_for
+
+    return account_for(
+        code=deposit_code(user.pk),
+        name=_("Deposit held for seller #%(id)s") % {"id": user.pk},
+        kind=Account.Kind.LIABILITY,
+        owner=user,
+    )
+
+
+def forfeits_account() -> Account:
+    from erhuo.ledger.services import account_for
+
+    return account_for(code=DEPOSIT_FORFEITS, name=_("Deposits forfeited for violations"), kind=Account.Kind.INCOME)
+
+
+def payable_account(kind: str, user) -> Account:
+    from erhuo.ledger.services import account_for
+
+    return account_for(
+        code=payable_code(kind, user.pk),
+        name=_("Owed to user #%(id)s (%(kind)s)") % {"id": user.pk, "kind": kind},
+        kind=Account.Kind.LIABILITY,
+        owner=user,
+    )
+
+
+def expert_commissions_account() -> Account:
+    from erhuo.ledger.services import account_for
+
+    return account_for(code=EXPERT_COMMISSIONS, name=_("Expert commissions"), kind=Account.Kind.EXPENSE)
