@@ -22,6 +22,7 @@ def _fixed_rate_limit_window(monkeypatch):
 def _media_in_a_temporary_folder(settings, tmp_path):
     # Uploads and generated photos never pile up in the project's media/ folder.
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.ERHUO_PRIVATE_MEDIA_ROOT = tmp_path / "private-media"
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,11 @@ from erhuo.accounts.auth import API_AUTH
 from erhuo.consignment.api import router as consignment_router
 from erhuo.core.api import install_error_handlers
 from erhuo.core.api import router as system_router
+from erhuo.experts.api import router as experts_router
+from erhuo.ledger.api import router as ledger_router
+from erhuo.payments.api import router as payments_router
+from erhuo.trust.api import router as trust_router
+from erhuo.web.api_privacy import router as privacy_router
 
 api = NinjaAPI(
     title="二货 Erhuo API",
@@ -24,4 +29,9 @@ install_error_handlers(api)
 
 api.add_router("", system_router)
 api.add_router("", accounts_router)
+api.add_router("", ledger_router)
+api.add_router("", payments_router)
+api.add_router("", trust_router)
 api.add_router("", consignment_router)
+api.add_router("", experts_router)
+api.add_router("", privacy_router)

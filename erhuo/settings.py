@@ -283,9 +283,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ERHUO_MAX_UPLOAD_BYTES = int(os.environ.get("ERHUO_MAX_UPLOAD_BYTES", str(30 * 1024 * 1024)))
 ERHUO_AVATAR_MAX_BYTES = 5 * 1024 * 1024
 ERHUO_IMAGE_MAX_PIXELS = 40_000_000
+# Files no URL serves (transfer screenshots, deduction evidence): read through permission-checked views only.
+ERHUO_PRIVATE_MEDIA_ROOT = Path(os.environ.get("ERHUO_PRIVATE_MEDIA_ROOT", VAR_DIR / "private-media"))
 
 # Payments. The sandbox takes no real money, so it is on by default only in development and the demo.
-ERHUO_PAYMENT_PROVIDERS = env_list("ERHUO_PAYMENT_PROVIDERS") or (["manual", "sandbox"] if DEBUG else ["manual"])
+ERHUO_PAYMENT_PROVIDERS = env_list("ERHUO_PAYMENT_PROVIDERS") or (
+    ["manual", "sandbox"] if DEBUG or TESTING else ["manual"]
+)
 # Signs sandbox notifications; derived from SECRET_KEY when unset.
 ERHUO_SANDBOX_PAY_SECRET = os.environ.get("ERHUO_SANDBOX_PAY_SECRET", "")
 # Shown to members paying by manual transfer (the group's collection account).

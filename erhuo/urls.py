@@ -17,7 +17,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("erhuo.accounts.urls")),
+    path("", include("erhuo.ledger.urls")),
+    path("", include("erhuo.payments.urls")),
+    path("", include("erhuo.trust.urls")),
+    path("", include("erhuo.experts.urls")),
     path("", include("erhuo.consignment.urls")),
+    path("", include("erhuo.web.urls_privacy")),
     path("", include("erhuo.web.urls")),
 ]
 

@@ -4,7 +4,16 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.utils.translation import gettext_lazy as _
 
-from erhuo.accounts.models import AccountStatusChange, Address, ApiToken, RoleChange, User
+from erhuo.accounts.models import (
+    AccountStatusChange,
+    Address,
+    ApiToken,
+    DeletionRequest,
+    DeletionRequestTransition,
+    PersonalDataAccess,
+    RoleChange,
+    User,
+)
 from erhuo.core.pii import mask_address, mask_name, mask_phone
 
 
@@ -103,3 +112,40 @@ class RoleChangeAdmin(ReadOnlyAdmin):
 @admin.register(AccountStatusChange)
 class AccountStatusChangeAdmin(ReadOnlyAdmin):
     list_display = ["subject", "from_state", "to_state", "actor", "note", "created_at"]
+
+
+# --- personal data: the access log and deletion requests (read-only: decisions go through the pages) ----
+
+
+@admin.register(PersonalDataAccess)
+class PersonalDataAccessAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "actor", "subject", "fields", "reason", "path", "ip_address"]
+    list_filter = ["reason"]
+    search_fields = ["actor__username", "subject__username"]
+    raw_id_fields = ["actor", "subject"]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("accounts.view_personal_data_access")
+
+
+class DeletionRequestTransitionInline(admin.TabularInline):
+    model = DeletionRequestTransition
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "from_state", "to_state", "actor", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DeletionRequest)
+class DeletionRequestAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "user", "status", "created_at", "decided_by", "decided_at"]
+    list_filter = ["status"]
+    search_fields = ["user__username"]
+    raw_id_fields = ["user", "decided_by"]
+    inlines = [DeletionRequestTransitionInline]

@@ -12,6 +12,7 @@ from erhuo.accounts.models import Address, User
 from erhuo.core import ratelimit
 from erhuo.core.api import ErrorOut
 from erhuo.core.errors import NotFound, PermissionRefused, RateLimited
+from erhuo.core.pii import mask_name
 
 router = Router(tags=["accounts"])
 
@@ -332,3 +333,103 @@ def member_status_change(request, user_id: int, payload: StatusChangeIn):
     member = _member_or_404(user_id)
     services.user_status_change(user=member, to=payload.to, actor=request.user, note=payload.note)
     return Status(200, _member(member))
+
+
+# --- personal data: "show in full" and the access logs ------------------------
+# The member's download and deletion request gather every app's part, so their
+# routes live in `erhuo.web.api_privacy`.
+
+
+class RevealIn(Schema):
+    reason: str = Field(
+        ..., max_length=32, description="order_support, delivery_problem, identity_check or legal_request"
+    )
+    note: str = Field("", max_length=300)
+
+
+class RevealedOut(Schema):
+    id: int
+    phone: str = Field(..., description="In full; this response is logged")
+    addresses: list[AddressOut]
+    access_id: int
+
+
+class MyAccessOut(Schema):
+    at: datetime
+    viewer_roles: list[str] = Field(..., description="The viewer's roles, never the viewer's name")
+    fields: list[str]
+    reason: str
+
+
+class AccessOut(Schema):
+    id: int
+    at: datetime = Field(..., alias="created_at")
+    actor_id: int
+    actor_name: str
+    actor_roles: list[str]
+    subject_id: int
+    subject_name: str = Field(..., description="Masked")
+    fields: list[str]
+    reason: str
+    note: str
+    path: str
+    ip_address: str | None
+
+    @staticmethod
+    def resolve_actor_name(access) -> str:
+        return access.actor.display_name
+
+    @staticmethod
+    def resolve_subject_name(access) -> str:
+        return mask_name(access.subject.display_name)
+
+
+@router.post(
+    "/members/{user_id}/personal-data",
+    response={200: RevealedOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="A member's phone number and addresses in full (customer service, owner; logged)",
+)
+def member_personal_data_reveal(request, user_id: int, payload: RevealIn):
+    """Every call writes a personal data access row with the reason; the member sees that it happened."""
+    _require(request, "accounts.view_member_pii")
+    member = _member_or_404(user_id)
+    revealed = services.member_personal_data_reveal(
+        actor=request.user, subject=member, reason=payload.reason, note=payload.note, request=request
+    )
+    return Status(
+        200,
+        {"id": member.pk, "phone": revealed.phone, "addresses": revealed.addresses, "access_id": revealed.access.pk},
+    )
+
+
+@router.get(
+    "/me/personal-data/access-log",
+    response=list[MyAccessOut],
+    summary="Who has seen the caller's personal data in full (role and time)",
+)
+def me_personal_data_access_log(request):
+    return [
+        {
+            "at": row["at"],
+            "viewer_roles": [str(label) for label in row["viewer_roles"]],
+            "fields": row["fields"],
+            "reason": str(row["reason"]),
+        }
+        for row in selectors.personal_data_access_for_member(user=request.user)
+    ]
+
+
+@router.get(
+    "/personal-data-access",
+    response=list[AccessOut],
+    summary="The personal data access log (owner; subjects' names masked)",
+)
+@paginate(PageNumberPagination, page_size=30)
+def personal_data_access_list(request, subject: str = "", actor: str = ""):
+    _require(request, "accounts.view_personal_data_access")
+    subject_user = selectors.user_by_reference(subject[:64])
+    actor_user = selectors.user_by_reference(actor[:64])
+    accesses = selectors.personal_data_access_list(subject=subject_user, actor=actor_user)
+    if (subject and subject_user is None) or (actor and actor_user is None):
+        accesses = accesses.none()
+    return accesses

@@ -4,7 +4,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from erhuo.core.models import AuditTransition, TimeStampedModel
+from erhuo.core.models import AppendOnlyError, AuditTransition, TimeStampedModel
 from erhuo.core.pii import EncryptedTextField, mask_phone, normalise_phone, pii_digest
 
 username_validator = RegexValidator(
@@ -200,3 +200,149 @@ class ApiToken(models.Model):
     def is_usable(self, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and self.expires_at > now
+
+
+# --- personal data: access log and deletion requests ---------------------
+
+
+# How the access log names the fields callers pass; other names are shown as given.
+PERSONAL_DATA_FIELD_LABELS = {
+    "phone": _("mobile number"),
+    "addresses": _("shipping addresses"),
+    "address": _("address"),
+    "real_name": _("real name"),
+    "id_number": _("ID number"),
+    "id_photos": _("ID photos"),
+    "alipay_account": _("Alipay account"),
+}
+
+
+class PersonalDataAccessQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("PersonalDataAccess rows are append-only")
+
+    def delete(self):
+        raise AppendOnlyError("PersonalDataAccess rows are append-only")
+
+
+class PersonalDataAccess(models.Model):
+    """One look at another person's unmasked personal data: who, whose, what, why, from where.
+
+    Append-only like the audit transitions: the log is only worth something if
+    nobody can tidy it up afterwards. Written by
+    `services.personal_data_access_record` from every view that unmasks.
+    """
+
+    class Reason(models.TextChoices):
+        ORDER_SUPPORT = "order_support", _("Order support")
+        DELIVERY_PROBLEM = "delivery_problem", _("Delivery problem")
+        IDENTITY_CHECK = "identity_check", _("Identity check")
+        LEGAL_REQUEST = "legal_request", _("Legal request")
+
+    actor = models.ForeignKey(
+        User, verbose_name=_("viewed by"), on_delete=models.PROTECT, related_name="personal_data_accesses_made"
+    )
+    subject = models.ForeignKey(
+        User, verbose_name=_("whose data"), on_delete=models.PROTECT, related_name="personal_data_accesses"
+    )
+    fields = models.JSONField(_("fields shown"), default=list)
+    # A `Reason` code for the reveal flow; free text for other callers.
+    reason = models.TextField(_("reason"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    path = models.CharField(_("page or route"), max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    # The actor's roles at the time, so the member can be told "customer service" without a name.
+    actor_roles = models.JSONField(_("viewer's roles"), default=list, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    objects = PersonalDataAccessQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data accesses")
+        indexes = [
+            models.Index(fields=["subject", "-created_at"], name="pda_subject_time"),
+            models.Index(fields=["actor", "-created_at"], name="pda_actor_time"),
+        ]
+        permissions = [
+            ("view_personal_data_access", _("Can read the personal data access log")),
+        ]
+
+    def __str__(self):
+        return f"{self.actor_id} → {self.subject_id} {','.join(self.fields)}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("PersonalDataAccess rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("PersonalDataAccess rows are append-only")
+
+    @property
+    def field_labels(self) -> list[str]:
+        return [str(PERSONAL_DATA_FIELD_LABELS.get(name, name)) for name in self.fields]
+
+    @property
+    def reason_label(self) -> str:
+        return str(dict(self.Reason.choices).get(self.reason, self.reason))
+
+
+class DeletionRequest(TimeStampedModel):
+    """A member asking us to erase their personal data (PIPL art. 47)."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        COMPLETED = "completed", _("Completed")
+        REFUSED = "refused", _("Refused")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    TRANSITIONS = {
+        Status.REQUESTED: {Status.COMPLETED, Status.REFUSED, Status.CANCELLED},
+        Status.COMPLETED: set(),
+        Status.REFUSED: set(),
+        Status.CANCELLED: set(),
+    }
+    OPEN_STATUSES = (Status.REQUESTED,)
+
+    user = models.ForeignKey(User, verbose_name=_("member"), on_delete=models.PROTECT, related_name="deletion_requests")
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    status_changed_at = models.DateTimeField(_("status since"), default=timezone.now)
+    reason = models.TextField(_("reason given by the member"), blank=True)
+    # What stood in the way when the request was made or last decided, as the member and the operator saw it.
+    blockers = models.JSONField(_("blockers"), default=list, blank=True)
+    decided_by = models.ForeignKey(
+        User, verbose_name=_("decided by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    note = models.TextField(_("operator's note"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("deletion request")
+        verbose_name_plural = _("deletion requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(status="requested"), name="one_open_deletion_request_per_user"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="deletionrequest_queue")]
+        permissions = [
+            ("process_deletion_request", _("Can process members' deletion requests")),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.user_id} {self.status}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class DeletionRequestTransition(AuditTransition):
+    subject = models.ForeignKey(DeletionRequest, on_delete=models.PROTECT, related_name="transitions")
+
+    class Meta(AuditTransition.Meta):
+        verbose_name = _("deletion request change")
+        verbose_name_plural = _("deletion request changes")

@@ -158,6 +158,16 @@ ROLES: dict[str, Role] = {
                 "trust.decide_deposit_deduction",
                 "experts.review_application",
                 "ledger.view_ledger",
+                # Policies (thresholds, deposit amounts, commission shares) are edited in the admin.
+                "trust.view_trustpolicy",
+                "trust.change_trustpolicy",
+                "trust.view_depositpolicy",
+                "trust.change_depositpolicy",
+                "experts.view_expertpolicy",
+                "experts.change_expertpolicy",
+                "trust.view_sellerverification",
+                "trust.view_sellerrecord",
+                "trust.view_sellerlevelchange",
             ),
         ),
     ]

@@ -2,24 +2,41 @@
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
+from importlib import import_module
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
-from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth import SESSION_KEY, authenticate, password_validation
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_ipv46_address
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from erhuo.accounts import roles as role_registry
-from erhuo.accounts.models import AccountStatusChange, Address, ApiToken, RoleChange, User, phone_digest
+from erhuo.accounts.models import (
+    AccountStatusChange,
+    Address,
+    ApiToken,
+    DeletionRequest,
+    PersonalDataAccess,
+    RoleChange,
+    User,
+    phone_digest,
+)
 from erhuo.core import events, ratelimit, states
 from erhuo.core.errors import Conflict, DomainError, NotFound, PermissionRefused, RateLimited, ValidationFailed
 from erhuo.core.images import clean_image
-from erhuo.core.pii import is_valid_phone, normalise_phone
+from erhuo.core.pii import is_valid_phone, normalise_phone, pii_digest
 
 TOKEN_PREFIX = "eh_"
+# Words public profile addresses use (/experts/<username>/, /sellers/<username>/): nobody may take them.
+RESERVED_USERNAMES = frozenset(
+    {"admin", "api", "apply", "application", "applications", "me", "ops", "standards", "new", "edit", "deleted"}
+)
 
 
 class InvalidCredentials(DomainError):
@@ -91,7 +108,7 @@ def user_create(
             raise ValidationFailed(
                 error.messages[0], code="invalid_username", fields={"username": error.messages}
             ) from None
-        if User.objects.filter(username__iexact=username).exists():
+        if username.lower() in RESERVED_USERNAMES or User.objects.filter(username__iexact=username).exists():
             raise _validation("username", _("This username is taken."), "username_taken")
     else:
         username = _generated_username()
@@ -369,8 +386,11 @@ def roles_sync() -> None:
         group.permissions.set(wanted)
 
 
-def user_status_change(*, user: User, to: str, actor: User, note: str = "") -> AccountStatusChange:
-    if not actor.has_perm("accounts.suspend_member"):
+def user_status_change(
+    *, user: User, to: str, actor: User, note: str = "", check_actor: bool = True
+) -> AccountStatusChange:
+    """`check_actor=False` is for flows that decided the change themselves (erasing an account on request)."""
+    if check_actor and not actor.has_perm("accounts.suspend_member"):
         raise PermissionRefused(_("You may not change members' account status."), code="status_change_denied")
     if actor.pk == user.pk:
         raise Conflict(_("You cannot change your own account status."), code="status_self_change")
@@ -380,3 +400,265 @@ def user_status_change(*, user: User, to: str, actor: User, note: str = "") -> A
     if to != User.Status.ACTIVE:
         ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     return log
+
+
+# =============================================================================
+# --- personal data: access log, reveal, export, deletion requests ------------
+# =============================================================================
+#
+# PIPL gives members the right to know who handled their personal data, to get a
+# copy of it and to have it erased. Every view that shows another person's data
+# unmasked writes a `PersonalDataAccess` row through `personal_data_access_record`.
+
+
+def _request_ip(request) -> str | None:
+    address = (request.META.get("REMOTE_ADDR") or "").strip() if request is not None else ""
+    if not address:
+        return None
+    try:
+        validate_ipv46_address(address)
+    except ValidationError:
+        return None
+    return address
+
+
+def personal_data_access_record(
+    *, actor: User, subject: User, fields: list[str], reason: str, request=None, note: str = ""
+) -> PersonalDataAccess:
+    """Log that `actor` saw `subject`'s unmasked `fields` for `reason`.
+
+    Call it in the same request that shows the data; path and IP come from the
+    request when there is one (a management command passes none).
+    """
+    fields = [str(name) for name in fields if str(name).strip()]
+    if not fields:
+        raise _validation("fields", _("Say which personal data was shown."), "fields_required")
+    reason = (reason or "").strip()
+    if not reason:
+        raise _validation("reason", _("Give the reason for looking at this personal data."), "reason_required")
+    path = request.get_full_path()[:300] if request is not None else ""
+    return PersonalDataAccess.objects.create(
+        actor=actor,
+        subject=subject,
+        fields=fields,
+        reason=reason,
+        path=path,
+        ip_address=_request_ip(request),
+        actor_roles=sorted(actor.role_codes()),
+        note=(note or "").strip()[:300],
+    )
+
+
+# --- personal data: the operators' "show in full" ------------------------------
+
+# What the reveal shows; the log names exactly these.
+REVEALED_FIELDS = ("phone", "addresses")
+
+
+@dataclass(frozen=True)
+class RevealedPersonalData:
+    phone: str
+    addresses: list[Address]
+    access: PersonalDataAccess
+
+
+def member_personal_data_reveal(
+    *, actor: User, subject: User, reason: str, note: str = "", request=None
+) -> RevealedPersonalData:
+    """Show a member's phone number and addresses in full, once, and log it.
+
+    Refused (and nothing logged) without `accounts.view_member_pii` or without a
+    reason from the list.
+    """
+    if not actor.has_perm("accounts.view_member_pii"):
+        raise PermissionRefused(_("You may not see members' full personal data."), code="pii_view_denied")
+    if reason not in PersonalDataAccess.Reason.values:
+        raise _validation("reason", _("Choose why you need to see this personal data."), "reason_required")
+    note = (note or "").strip()
+    if len(note) > 300:
+        raise _validation("note", _("At most 300 characters."), "note_too_long")
+    access = personal_data_access_record(
+        actor=actor, subject=subject, fields=list(REVEALED_FIELDS), reason=reason, note=note, request=request
+    )
+    return RevealedPersonalData(
+        phone=subject.phone, addresses=list(Address.objects.filter(user=subject)), access=access
+    )
+
+
+# --- personal data: deletion requests ------------------------------------------
+
+# What an erased account is called from then on (stored data, not interface text).
+ERASED_DISPLAY_NAME = "已注销用户"
+
+
+class DeletionBlocked(Conflict):
+    code = "deletion_blocked"
+
+
+def erase_blockers(*, user: User) -> list[str]:
+    """Nothing in accounts stops an erasure: what must be kept is kept with the name removed."""
+    return []
+
+
+def deletion_request_create(*, user: User, password: str, reason: str = "", blockers=()) -> DeletionRequest:
+    """The member asks for her personal data to be erased; `blockers` is what the apps reported just now."""
+    if not user.check_password(password or ""):
+        raise _validation("password", _("The password is not correct."), "invalid_credentials")
+    if user.status == User.Status.CLOSED:
+        raise Conflict(_("This account is already closed."), code="account_closed")
+    reason = (reason or "").strip()
+    if len(reason) > 1000:
+        raise _validation("reason", _("At most 1000 characters."), "reason_too_long")
+    try:
+        with transaction.atomic():
+            # The user's row serialises two submissions; the partial unique constraint is the backstop.
+            User.objects.select_for_update().filter(pk=user.pk).first()
+            if DeletionRequest.objects.filter(user=user, status=DeletionRequest.Status.REQUESTED).exists():
+                raise Conflict(_("You have already asked for your data to be deleted."), code="deletion_request_open")
+            deletion_request = DeletionRequest.objects.create(
+                user=user, reason=reason, blockers=[str(blocker) for blocker in blockers]
+            )
+            states.record_start(deletion_request, actor=user)
+    except IntegrityError:
+        raise Conflict(_("You have already asked for your data to be deleted."), code="deletion_request_open") from None
+    return deletion_request
+
+
+def deletion_request_cancel(*, user: User, request_id: int) -> DeletionRequest:
+    """The member withdraws her own request while it is still open."""
+    with transaction.atomic():
+        deletion_request = DeletionRequest.objects.select_for_update().filter(pk=request_id, user=user).first()
+        if deletion_request is None:
+            raise NotFound(_("No such deletion request."), code="deletion_request_not_found")
+        states.transition(deletion_request, to=DeletionRequest.Status.CANCELLED, actor=user)
+    return deletion_request
+
+
+def _require_deletion_processor(actor: User) -> None:
+    if not actor.has_perm("accounts.process_deletion_request"):
+        raise PermissionRefused(_("You may not process deletion requests."), code="deletion_process_denied")
+
+
+def _open_deletion_request_locked(*, actor: User, request_id: int) -> DeletionRequest:
+    deletion_request = DeletionRequest.objects.select_for_update().filter(pk=request_id).first()
+    if deletion_request is None:
+        raise NotFound(_("No such deletion request."), code="deletion_request_not_found")
+    if deletion_request.user_id == actor.pk:
+        raise Conflict(_("Another operator must process your own request."), code="deletion_self_process")
+    if deletion_request.status != DeletionRequest.Status.REQUESTED:
+        raise Conflict(_("This request has already been decided."), code="deletion_request_decided")
+    return deletion_request
+
+
+def deletion_request_refuse(*, actor: User, request_id: int, note: str) -> DeletionRequest:
+    _require_deletion_processor(actor)
+    note = (note or "").strip()
+    if not note:
+        raise _validation("note", _("Tell the member why the request is refused."), "note_required")
+    with transaction.atomic():
+        deletion_request = _open_deletion_request_locked(actor=actor, request_id=request_id)
+        states.transition(
+            deletion_request,
+            to=DeletionRequest.Status.REFUSED,
+            actor=actor,
+            note=note,
+            updates={"decided_by": actor, "decided_at": timezone.now(), "note": note},
+        )
+    return deletion_request
+
+
+def deletion_request_erase(
+    *, actor: User, request_id: int, blockers_for, erasers=(), note: str = ""
+) -> DeletionRequest:
+    """Erase the member's personal data and complete her request, in one transaction.
+
+    Accounts cannot see the apps above it, so the caller (the privacy
+    orchestrator in `web`) passes `blockers_for(user) -> list[str]` and the
+    apps' `erasers` (each called as `eraser(user=user)`). Refused with
+    `deletion_blocked` (the list in `fields["blockers"]`) while anything blocks;
+    then nothing is changed.
+    """
+    _require_deletion_processor(actor)
+    with transaction.atomic():
+        deletion_request = _open_deletion_request_locked(actor=actor, request_id=request_id)
+        user = User.objects.select_for_update().get(pk=deletion_request.user_id)
+        blockers = [str(blocker) for blocker in blockers_for(user)]
+        if blockers:
+            raise DeletionBlocked(
+                _("The account cannot be erased yet: %(blockers)s") % {"blockers": "; ".join(blockers)},
+                fields={"blockers": blockers},
+            )
+        for eraser in erasers:
+            eraser(user=user)
+        user_personal_data_erase(user=user, actor=actor)
+        note = (note or "").strip()
+        states.transition(
+            deletion_request,
+            to=DeletionRequest.Status.COMPLETED,
+            actor=actor,
+            note=note,
+            updates={"decided_by": actor, "decided_at": timezone.now(), "note": note, "blockers": []},
+        )
+    return deletion_request
+
+
+def user_personal_data_erase(*, user: User, actor: User) -> User:
+    """Remove what accounts holds about a person; keep the row so that kept records still point somewhere.
+
+    Called inside `deletion_request_erase`'s transaction. The avatar file is
+    deleted only after commit, so a rollback leaves nothing dangling.
+    """
+    old_logins = {user.username, user.phone}
+    avatar_name, avatar_storage = (user.avatar.name, user.avatar.storage) if user.avatar else ("", None)
+    Address.objects.filter(user=user).delete()
+    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if user.status != User.Status.CLOSED:
+        user_status_change(
+            user=user, to=User.Status.CLOSED, actor=actor, note="personal data erased on request", check_actor=False
+        )
+    user.username = f"deleted-{user.pk}"
+    user.display_name = ERASED_DISPLAY_NAME
+    user.phone = ""
+    user.phone_digest = pii_digest(f"deleted:{user.pk}")
+    user.bio = ""
+    user.city = ""
+    user.avatar = ""
+    user.is_active = False
+    user.set_unusable_password()
+    user.save(
+        update_fields=[
+            "username",
+            "display_name",
+            "phone",
+            "phone_digest",
+            "bio",
+            "city",
+            "avatar",
+            "is_active",
+            "password",
+        ]
+    )
+    _sessions_delete(user=user)
+    # django-axes keeps what was typed at login (a username or a phone number) with the address.
+    logins = [login for login in old_logins if login]
+    AccessAttempt.objects.filter(username__in=logins).delete()
+    AccessLog.objects.filter(username__in=logins).delete()
+    AccessFailureLog.objects.filter(username__in=logins).delete()
+    if avatar_name:
+        transaction.on_commit(lambda: avatar_storage.delete(avatar_name))
+    return user
+
+
+def _sessions_delete(*, user: User) -> None:
+    """End every stored session of the user.
+
+    Database-backed engines are searched; with other engines the unusable
+    password already ends them (Django checks the session's password hash).
+    """
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    if not hasattr(store_class, "get_model_class"):
+        return
+    wanted = str(user.pk)
+    for session in store_class.get_model_class().objects.filter(expire_date__gt=timezone.now()).iterator():
+        if str(session.get_decoded().get(SESSION_KEY)) == wanted:
+            store_class(session_key=session.session_key).delete()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from erhuo.accounts import views
+from erhuo.accounts import views, views_privacy
 
 app_name = "accounts"
 
@@ -19,4 +19,10 @@ urlpatterns = [
     path("me/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     path("ops/members/", views.member_directory, name="member_directory"),
     path("ops/members/<int:user_id>/", views.member_detail, name="member_detail"),
+]
+
+# Personal data (operators): the logged "show in full", and the owner's access log.
+urlpatterns += [
+    path("ops/members/<int:user_id>/reveal/", views_privacy.member_reveal, name="member_reveal"),
+    path("ops/personal-data-access/", views_privacy.personal_data_access_log, name="personal_data_access_log"),
 ]

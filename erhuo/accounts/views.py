@@ -22,7 +22,7 @@ from erhuo.accounts.forms import (
     StatusChangeForm,
     TokenForm,
 )
-from erhuo.accounts.models import User
+from erhuo.accounts.models import PersonalDataAccess, User
 from erhuo.core.errors import DomainError
 
 
@@ -305,8 +305,9 @@ def member_detail(request, user_id: int):
     return _member_detail_page(request, member)
 
 
-def _member_detail_page(request, member, status=200):
+def _member_detail_page(request, member, status=200, extra=None):
     member_roles = member.role_codes()
+    can_reveal = request.user.has_perm("accounts.view_member_pii")
     return render(
         request,
         "accounts/member_detail.html",
@@ -319,6 +320,12 @@ def _member_detail_page(request, member, status=200):
             "status_changes": member.transitions.select_related("actor").order_by("-created_at")[:20],
             "status_targets": sorted(User.TRANSITIONS.get(member.status, ())),
             "status_labels": dict(User.Status.choices),
+            # Personal data: masked here; `views_privacy.member_reveal` shows it in full and logs it.
+            "can_reveal": can_reveal,
+            "masked_addresses": selectors.address_list(user=member) if can_reveal else [],
+            "reveal_reasons": PersonalDataAccess.Reason.choices,
+            "reveal_form": None,
+            **(extra or {}),
         },
         status=status,
     )

@@ -35,9 +35,12 @@ from erhuo.consignment.models import (
     Station,
 )
 from erhuo.core import events, states
-from erhuo.core.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
+from erhuo.core.errors import Conflict, DomainError, NotFound, PermissionRefused, ValidationFailed
 from erhuo.core.images import clean_image, thumbnail
+from erhuo.core.money import format_fen
 from erhuo.pricing.rules import suggest_price
+from erhuo.trust import deposit_selectors
+from erhuo.trust import selectors as trust_selectors
 
 S = Item.Status
 
@@ -227,7 +230,7 @@ class ItemDraft:
     unsold_choice: str = Consignment.UnsoldChoice.RETURN
 
 
-def _check_draft(index: int, draft: ItemDraft, categories: dict, brands: dict) -> dict:
+def _check_draft(index: int, draft: ItemDraft, categories: dict, brands: dict, *, may_self_ship: bool) -> dict:
     errors = {}
     prefix = f"items.{index}."
     title = (draft.title or "").strip()
@@ -255,7 +258,11 @@ def _check_draft(index: int, draft: ItemDraft, categories: dict, brands: dict) -
         errors[prefix + "unsold_choice"] = [_("Choose what happens if it does not sell.")]
     if not draft.photos:
         errors[prefix + "photos"] = [_("Add at least one photo.")]
-    if (
+    if draft.fulfilment == Item.Fulfilment.SELF_SHIP and not may_self_ship:
+        errors[prefix + "fulfilment"] = [
+            _("Only trusted and top sellers may keep items and ship them themselves; choose platform-fulfilled.")
+        ]
+    elif (
         category is not None
         and draft.fulfilment == Item.Fulfilment.SELF_SHIP
         and isinstance(draft.declared_value_fen, int)
@@ -279,10 +286,31 @@ def _check_draft(index: int, draft: ItemDraft, categories: dict, brands: dict) -
     return errors
 
 
+def consign_refusal(seller) -> DomainError | None:
+    """Why this person may not start a new consignment now, or None.
+
+    A seller needs a valid verification (the seller role is granted with
+    it and revoked when it expires or she leaves) and the deposit her level
+    requires. Items already in the pipeline are not affected.
+    """
+    if seller is None or not seller.is_authenticated or not seller.is_active:
+        return PermissionRefused(_("Only verified sellers can consign items."), code="not_a_seller")
+    if not seller.has_role("seller") or not trust_selectors.is_verified(seller):
+        return PermissionRefused(_("Only verified sellers can consign items. Get verified first."), code="not_a_seller")
+    shortfall = deposit_selectors.deposit_shortfall_fen(seller)
+    if shortfall > 0:
+        return PermissionRefused(
+            _("Pay your seller deposit first: %(amount)s is missing.") % {"amount": format_fen(shortfall)},
+            code="deposit_required",
+        )
+    return None
+
+
 def batch_submit(*, seller, drafts: list[ItemDraft], note: str = "") -> IntakeBatch:
     """A seller submits items with photos; each waits for pre-screening."""
-    if seller is None or not seller.is_active or not seller.has_role("seller"):
-        raise PermissionRefused(_("Only verified sellers can consign items."), code="not_a_seller")
+    refusal = consign_refusal(seller)
+    if refusal is not None:
+        raise refusal
     if not drafts:
         raise ValidationFailed(_("Add at least one item."), code="batch_empty")
     if len(drafts) > MAX_ITEMS_PER_BATCH:
@@ -294,8 +322,9 @@ def batch_submit(*, seller, drafts: list[ItemDraft], note: str = "") -> IntakeBa
     }
     brands = {b.pk: b for b in Brand.objects.filter(pk__in={d.brand_id for d in drafts if d.brand_id})}
     errors = {}
+    may_self_ship = trust_selectors.can_self_ship(seller)
     for index, draft in enumerate(drafts):
-        errors.update(_check_draft(index, draft, categories, brands))
+        errors.update(_check_draft(index, draft, categories, brands, may_self_ship=may_self_ship))
     if errors:
         raise ValidationFailed(_("Some items are not complete."), fields=errors)
     # Photos are decoded and re-encoded before the transaction: a bad one leaves nothing half-made.

@@ -121,10 +121,16 @@ def entry_reverse(*, entry: JournalEntry, kind: str, memo: str = "", key: str | 
 
 
 def erase_blockers(*, user) -> list[str]:
-    """Money still held for or owed to the user: the account cannot be erased until it is settled."""
+    """Money still held for or owed to the user: the account cannot be erased until it is settled.
+
+    Deposit accounts are left to trust, which says the same thing with what to do about it.
+    """
     return [
         _("%(account)s still holds %(amount)s.") % {"account": account.name, "amount": format_fen(account.balance_fen)}
-        for account in Account.objects.filter(owner=user).exclude(balance_fen=0).order_by("code")
+        for account in Account.objects.filter(owner=user)
+        .exclude(balance_fen=0)
+        .exclude(code__startswith="deposit:")
+        .order_by("code")
     ]
 
 

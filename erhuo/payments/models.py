@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from erhuo.core.models import AppendOnlyQuerySet, AuditTransition, TimeStampedModel
+from erhuo.core.storage import private_storage
 
 
 class Provider(models.TextChoices):
@@ -48,7 +49,9 @@ class Payment(TimeStampedModel):
     # A client retrying the same request gets the same payment back.
     idempotency_key = models.CharField(_("idempotency key"), max_length=80, null=True, blank=True)
     provider_reference = models.CharField(_("provider's transaction id"), max_length=80, blank=True)
-    proof = models.ImageField(_("transfer proof"), upload_to="payments/proofs/%Y/%m/", blank=True)
+    proof = models.ImageField(
+        _("transfer proof"), upload_to="payments/proofs/%Y/%m/", storage=private_storage, blank=True
+    )
     payer_note = models.CharField(_("payer's note"), max_length=200, blank=True)
     # Where the payer goes back to after paying (a local path, checked when set).
     return_path = models.CharField(max_length=200, blank=True)

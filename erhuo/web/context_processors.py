@@ -31,10 +31,24 @@ def _active(request) -> str:
     if match.view_name == "web:seller_area":
         return "sell"
     if match.view_name == "web:operator_console" or match.view_name.startswith(
-        ("accounts:member_", "consignment:ops_")
+        (
+            "accounts:member_",
+            "accounts:ops_",
+            "consignment:ops_",
+            "trust:ops_",
+            "experts:ops_",
+            "payments:ops_",
+            "payments:finance",
+            "ledger:",
+            "accounts:personal_data_access",
+            "privacy:deletion_queue",
+            "privacy:deletion_detail",
+            "privacy:deletion_erase",
+            "privacy:deletion_refuse",
+        )
     ):
         return "ops"
-    if match.view_name.startswith("consignment:seller_"):
+    if match.view_name.startswith(("consignment:seller_", "trust:verify", "trust:deposit")):
         return "sell"
     if match.view_name in {"accounts:login", "accounts:signup"}:
         return "login"

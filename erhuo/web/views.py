@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from erhuo.accounts import roles as role_registry
 from erhuo.accounts import selectors as account_selectors
+from erhuo.trust import selectors as trust_selectors
 
 
 def home(request):
@@ -39,8 +40,11 @@ def community_rules(request):
 
 def seller_area(request):
     user = request.user
-    is_seller = user.is_authenticated and user.has_role(role_registry.SELLER)
-    return render(request, "web/seller_area.html", {"is_seller": is_seller})
+    return render(
+        request,
+        "web/seller_area.html",
+        {"is_seller": trust_selectors.is_verified(user), "verification": trust_selectors.verification_status(user)},
+    )
 
 
 @permission_required("accounts.view_operator_console", raise_exception=True)

@@ -69,6 +69,7 @@ def browser():
 def media_root(settings, tmp_path):
     """Uploads go to a temporary folder; the live server serves MEDIA_URL from it."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.ERHUO_PRIVATE_MEDIA_ROOT = tmp_path / "private-media"
     return settings.MEDIA_ROOT
 
 

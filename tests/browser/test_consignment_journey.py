@@ -24,6 +24,7 @@ from erhuo.accounts import roles
 from erhuo.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from erhuo.catalog.models import CareStep, Grade, Item, ItemPhoto
 from erhuo.consignment.models import AuthenticationReport, Consignment, IntakeBatch, Station
+from erhuo.consignment.tests.factories import make_seller
 from erhuo.core.money import format_fen
 from erhuo.pricing.rules import suggest_price
 
@@ -282,7 +283,7 @@ PLATFORM_PATH = [
 
 def test_a_seller_consigns_three_items_and_follows_them_until_they_are_listed(page, open_page, catalog, tmp_path):
     DOCS_IMG.mkdir(parents=True, exist_ok=True)
-    seller = UserFactory(roles=[roles.MEMBER, roles.SELLER], display_name="林小雨", city="杭州")
+    seller = make_seller(display_name="林小雨", city="杭州")
     clerk = UserFactory(roles=[roles.INTAKE_CLERK], display_name="陈晓梅")
     authenticator = UserFactory(roles=[roles.AUTHENTICATOR], display_name="苏婉清")
     care = UserFactory(roles=[roles.CARE_TECHNICIAN], display_name="王佳怡")

@@ -243,3 +243,11 @@ def test_unknown_role_is_refused(owner, member):
 def test_factory_users_have_distinct_phones():
     first, second = UserFactory(), UserFactory()
     assert first.phone_digest != second.phone_digest
+
+
+@pytest.mark.parametrize("username", ["apply", "Standards", "application", "ops"])
+def test_a_reserved_username_is_refused(db, username):
+    with pytest.raises(ValidationFailed) as refused:
+        services.user_create(phone="13700001111", display_name="小林", password="Erhuo-test-2026", username=username)
+    assert refused.value.code == "username_taken"
+    assert not User.objects.filter(phone_digest=phone_digest("13700001111")).exists()

@@ -37,8 +37,21 @@ def photo(kind: str, name: str | None = None) -> services.PhotoUpload:
     return services.PhotoUpload(kind=kind, file=png_upload(name or f"{kind}.png"))
 
 
-def make_seller(**kwargs):
-    return UserFactory(roles=[roles.MEMBER, roles.SELLER], **kwargs)
+def make_seller(*, level: str = "trusted", deposit: bool = True, **kwargs):
+    """A seller who may consign: verified through the trust services, at `level`, with her deposit paid.
+
+    Trusted by default, so that self-shipping is allowed unless a test says otherwise.
+    """
+    from erhuo.trust.models import SellerRecord
+    from erhuo.trust.tests.factories import make_verification, pay_deposit
+
+    user = UserFactory(roles=[roles.MEMBER], **kwargs)
+    make_verification(user, status="approved")
+    if level != "new":
+        SellerRecord.objects.update_or_create(user=user, defaults={"level": level})
+    if deposit:
+        pay_deposit(user)
+    return type(user).objects.get(pk=user.pk)  # fresh: roles are cached per instance
 
 
 @dataclass

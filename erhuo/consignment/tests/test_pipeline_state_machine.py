@@ -51,7 +51,7 @@ from erhuo.consignment.models import (
     Station,
 )
 from erhuo.consignment.tests import factories
-from erhuo.consignment.tests.factories import bad_upload, draft_for, media_files, photo
+from erhuo.consignment.tests.factories import bad_upload, draft_for, make_seller, media_files, photo
 from erhuo.core.errors import DomainError, NotFound, PermissionRefused
 
 S = Item.Status
@@ -120,8 +120,8 @@ class People:
             photographer=UserFactory(roles=[roles.PHOTOGRAPHER]),
             pricer=UserFactory(roles=[roles.COMMUNITY_MANAGER]),
             owner=UserFactory(roles=[roles.OWNER]),
-            seller=UserFactory(roles=[roles.MEMBER, roles.SELLER]),
-            other_seller=UserFactory(roles=[roles.MEMBER, roles.SELLER]),
+            seller=make_seller(),
+            other_seller=make_seller(),
             member=UserFactory(roles=[roles.MEMBER]),
         )
 

@@ -213,6 +213,7 @@ def home(request):
         "consignment/seller/home.html",
         {
             "is_seller": seller,
+            "refusal": services.consign_refusal(request.user),
             "page": page,
             "batches": batches,
             "warehouse_address": selectors.warehouse_address(),
@@ -266,7 +267,12 @@ def batch_new(request):
         return render(
             request,
             "consignment/seller/batch_new.html",
-            {"is_seller": seller, "formset": _formset(), "note_form": BatchNoteForm(prefix="batch")},
+            {
+                "is_seller": seller,
+                "refusal": services.consign_refusal(request.user),
+                "formset": _formset(),
+                "note_form": BatchNoteForm(prefix="batch"),
+            },
         )
     formset = _formset(request.POST, request.FILES)
     note_form = BatchNoteForm(request.POST, prefix="batch")
@@ -292,6 +298,7 @@ def batch_new(request):
         "consignment/seller/batch_new.html",
         {
             "is_seller": seller,
+            "refusal": services.consign_refusal(request.user),
             "formset": formset,
             "note_form": note_form,
             "loose_errors": loose_errors,

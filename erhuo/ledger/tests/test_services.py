@@ -121,13 +121,14 @@ def test_account_for_creates_once(db):
     assert second.name == "X"
 
 
-def test_erase_blockers_name_money_still_held(member, cash):
-    account = well_known.deposit_account(member)
+def test_erase_blockers_name_money_still_owed_but_leave_deposits_to_trust(member, cash):
+    owed = well_known.payable_account("expert_commission", member)
+    deposit = well_known.deposit_account(member)
     assert services.erase_blockers(user=member) == []
 
-    services.entry_post(kind="deposit", lines=[(cash, 30000), (account, -30000)])
+    services.entry_post(kind="test", lines=[(cash, 30000), (owed, -20000), (deposit, -10000)])
 
-    assert services.erase_blockers(user=member) == [f"{account.name} still holds ¥300.00."]
+    assert services.erase_blockers(user=member) == [f"{owed.name} still holds ¥200.00."]
 
 
 def test_ledger_check_command(cash, held, capsys):

@@ -26,9 +26,9 @@ def _payment(payer, *, provider="sandbox", amount_fen=30000, key=None):
     return services.payment_create(
         payer=payer,
         amount_fen=amount_fen,
-        purpose="deposit",
-        reference=f"deposit:{payer.pk}",
-        description="保证金",
+        purpose="test",
+        reference=f"test:{payer.pk}",
+        description="测试付款",
         provider=provider,
         idempotency_key=key,
     )
@@ -85,8 +85,8 @@ def test_a_sandbox_payment_succeeds_posts_the_money_and_tells_the_purpose_after_
     assert payment.provider_reference == f"SBX{payment.pk:010d}"
     assert ledger_selectors.balance_by_code("cash:sandbox") == 30000
     assert ledger_selectors.balance_by_code(ledger_accounts.CLEARING_PAYMENTS) == 30000
-    assert [e.payload["reference"] for e in received] == [f"deposit:{member.pk}"]
-    assert received[0].payload["purpose"] == "deposit"
+    assert [e.payload["reference"] for e in received] == [f"test:{member.pk}"]
+    assert received[0].payload["purpose"] == "test"
     assert received[0].payload["amount_fen"] == 30000
 
 

@@ -38,11 +38,19 @@ def test_operator_console_for_operators(client, intake_clerk):
 
 def test_seller_area_knows_the_seller(client, member):
     from erhuo.accounts import roles, services
+    from erhuo.trust.tests.factories import make_verification
 
     client.force_login(member)
     assert client.get(reverse("web:seller_area")).context["is_seller"] is False
+    # A role given by hand is not a verification
     services.role_grant(user=member, role=roles.SELLER, actor=None, check_actor=False)
-    assert client.get(reverse("web:seller_area")).context["is_seller"] is True
+    assert client.get(reverse("web:seller_area")).context["is_seller"] is False
+
+    make_verification(member, status="approved")
+
+    response = client.get(reverse("web:seller_area"))
+    assert response.context["is_seller"] is True
+    assert reverse("trust:deposit") in response.content.decode()
 
 
 @override_settings(DEBUG=False)

@@ -1,0 +1,5 @@
+from erhuo.ledger import views
+
+app_name = "ledger"
+
+urlpatterns = views.urlpatterns

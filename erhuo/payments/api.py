@@ -1,0 +1,194 @@
+"""The payments API: a payer's payment, paying it, finance's manual queue, and provider notifications.
+
+A payment exists only for its payer and for finance; anyone else gets 404,
+as if it did not exist. Finance routes need `payments.confirm_manual_payment`
+(403 otherwise; the services check it again). Provider notifications arrive
+unauthenticated and are trusted only after their signature is verified: a
+tampered body is recorded as rejected (400 with the code) and changes
+nothing; a replayed one is recorded as a duplicate and changes nothing.
+"""
+
+from datetime import datetime
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
+from ninja.pagination import PageNumberPagination, paginate
+
+from erhuo.core.api import ErrorOut
+from erhuo.core.errors import NotFound, PermissionRefused
+from erhuo.payments import selectors, services
+from erhuo.payments.models import Payment, Provider
+from erhuo.payments.providers import enabled_providers
+from erhuo.payments.views import rejection_reason
+
+router = Router(tags=["payments"])
+
+FINANCE_PERMISSION = services.CONFIRM_PERMISSION
+ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+class PaymentOut(Schema):
+    id: int
+    amount_fen: int
+    purpose: str
+    reference: str
+    description: str
+    provider: str
+    status: str
+    status_label: str
+    created_at: datetime
+    paid_at: datetime | None
+    payer_id: int
+    payer_note: str
+    pay_url: str = Field(..., description="The payer's pay page")
+    return_path: str
+    proof_url: str | None = Field(None, description="The transfer screenshot (payer and finance only)")
+    rejection_reason: str = Field("", description="Finance's reason when a manual transfer was rejected")
+    next: dict | None = Field(None, description="What the payer must do next while the payment is open (payer only)")
+
+    @staticmethod
+    def resolve_status_label(obj):
+        return obj.get_status_display()
+
+    @staticmethod
+    def resolve_pay_url(obj):
+        return reverse("payments:pay", args=[obj.pk])
+
+    @staticmethod
+    def resolve_proof_url(obj):
+        return reverse("payments:proof_image", args=[obj.pk]) if obj.proof else None
+
+    @staticmethod
+    def resolve_rejection_reason(obj):
+        if obj.status != Payment.Status.FAILED:
+            return ""
+        return rejection_reason(list(selectors.payment_history(payment=obj)))
+
+    @staticmethod
+    def resolve_next(obj, context):
+        request = context["request"]
+        if obj.payer_id != request.user.pk or not obj.is_open:
+            return None
+        return services.payment_start(payment=obj)
+
+
+class RejectIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=300)
+
+
+class ConfirmIn(Schema):
+    note: str = Field("", max_length=300)
+
+
+class NotificationOut(Schema):
+    outcome: str
+
+
+def _require_finance(request) -> None:
+    if not request.user.has_perm(FINANCE_PERMISSION):
+        raise PermissionRefused(_("Only finance can do this."), code="finance_only")
+
+
+def _visible_payment(request, payment_id: int) -> Payment:
+    payment = selectors.payment_get(payment_id=payment_id)
+    if payment is None or (payment.payer_id != request.user.pk and not request.user.has_perm(FINANCE_PERMISSION)):
+        raise NotFound(_("Payment not found."), code="payment_not_found")
+    return payment
+
+
+def _own(request, payment_id: int) -> Payment:
+    payment = selectors.payment_of(payment_id=payment_id, payer=request.user)
+    if payment is None:
+        raise NotFound(_("Payment not found."), code="payment_not_found")
+    return payment
+
+
+# Provider notifications first: their fixed path must not be read as a payment id.
+@router.post(
+    "/payments/notify/sandbox",
+    auth=None,
+    response={200: NotificationOut, 400: ErrorOut, 404: ErrorOut},
+    summary="Sandbox provider notification (signed)",
+    openapi_extra={
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}, "required": True},
+        "parameters": [
+            {
+                "in": "header",
+                "name": "X-Sandbox-Signature",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "HMAC-SHA256 of the raw body, hex",
+            }
+        ],
+    },
+)
+def notify_sandbox(request):
+    """The raw body is verified against `X-Sandbox-Signature` before anything is read from it. An event is applied
+    once: a replay answers `duplicate` and changes nothing."""
+    if Provider.SANDBOX not in enabled_providers():
+        raise NotFound(_("This payment method is not available."), code="provider_unavailable")
+    record = services.notification_receive(provider=Provider.SANDBOX, body=request.body, headers=request.headers)
+    return Status(200, {"outcome": record.outcome})
+
+
+@router.get(
+    "/payments/manual-queue",
+    response={200: list[PaymentOut], 403: ErrorOut},
+    summary="Manual transfers waiting for finance, oldest first",
+)
+@paginate(PageNumberPagination, page_size=30)
+def manual_queue(request):
+    _require_finance(request)
+    return selectors.manual_queue()
+
+
+@router.get("/payments/{int:payment_id}", response={200: PaymentOut, 404: ErrorOut}, summary="One payment")
+def payment_detail(request, payment_id: int):
+    """For its payer and for finance; 404 for anyone else."""
+    return Status(200, _visible_payment(request, payment_id))
+
+
+@router.post(
+    "/payments/{int:payment_id}/proof",
+    response={200: PaymentOut, **ERRORS},
+    summary="Send the screenshot of a manual transfer (multipart)",
+)
+def proof_submit(request, payment_id: int, proof: File[UploadedFile], note: Form[str] = ""):
+    """Multipart: `proof` (JPEG, PNG or WebP), optional `note` for finance."""
+    services.payment_proof_submit(payment_id=payment_id, payer=request.user, proof=proof, note=note[:200])
+    return Status(200, _own(request, payment_id))
+
+
+@router.post("/payments/{int:payment_id}/cancel", response={200: PaymentOut, **ERRORS}, summary="Cancel my payment")
+def cancel(request, payment_id: int):
+    services.payment_cancel(payment_id=payment_id, payer=request.user)
+    return Status(200, _own(request, payment_id))
+
+
+@router.post(
+    "/payments/{int:payment_id}/sandbox-pay", response={200: PaymentOut, **ERRORS}, summary="Pay in the sandbox"
+)
+def sandbox_pay(request, payment_id: int):
+    services.sandbox_pay(payment_id=payment_id, payer=request.user)
+    return Status(200, _own(request, payment_id))
+
+
+@router.post(
+    "/payments/{int:payment_id}/confirm", response={200: PaymentOut, **ERRORS}, summary="Finance: the money arrived"
+)
+def confirm(request, payment_id: int, payload: ConfirmIn = None):
+    _require_finance(request)
+    services.payment_manual_confirm(payment_id=payment_id, actor=request.user, note=payload.note if payload else "")
+    return Status(200, selectors.payment_get(payment_id=payment_id))
+
+
+@router.post(
+    "/payments/{int:payment_id}/reject",
+    response={200: PaymentOut, **ERRORS},
+    summary="Finance: the transfer did not arrive",
+)
+def reject(request, payment_id: int, payload: RejectIn):
+    _require_finance(request)
+    services.payment_manual_reject(payment_id=payment_id, actor=request.user, reason=payload.reason)
+    return Status(200, selectors.payment_get(payment_id=payment_id))

@@ -1,0 +1,5 @@
+from erhuo.payments import views
+
+app_name = "payments"
+
+urlpatterns = views.urlpatterns
