@@ -5,13 +5,28 @@ Codes are stable strings; an account is created the first time it is used
 code and point at the user as owner.
 """
 
-from django.utils.translation import gettext as _
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext_noop
 
 from erhuo.ledger.models import Account
+
+
+def _(message: str) -> str:
+    """An account's name is data written once: always in the site's language, not the visitor's."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return translation.gettext(message)
+
 
 CLEARING_PAYMENTS = "clearing:payments"
 DEPOSIT_FORFEITS = "income:deposit_forfeits"
 EXPERT_COMMISSIONS = "expense:expert_commissions"
+
+
+CASH_NAMES = {
+    "manual": gettext_noop("Money received on the group's account (transfers)"),
+    "sandbox": gettext_noop("Money received in the sandbox (demo)"),
+}
 
 
 def cash_code(provider: str) -> str:
@@ -31,7 +46,7 @@ def cash_account(provider: str) -> Account:
 
     return account_for(
         code=cash_code(provider),
-        name=_("Money received through %(provider)s") % {"provider": provider},
+        name=_(CASH_NAMES[provider]) if provider in CASH_NAMES else provider,
         kind=Account.Kind.ASSET,
     )
 

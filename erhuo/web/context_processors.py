@@ -48,10 +48,12 @@ def _active(request) -> str:
         )
     ):
         return "ops"
-    if match.view_name.startswith(("consignment:seller_", "trust:verify", "trust:deposit")):
+    if match.view_name.startswith(("consignment:seller_", "trust:verify", "trust:deposit", "payments:pay")):
         return "sell"
     if match.view_name in {"accounts:login", "accounts:signup"}:
         return "login"
-    if match.namespace == "accounts":
+    if match.namespace in {"accounts", "privacy"} or match.view_name.startswith(
+        ("experts:apply", "experts:dashboard", "experts:withdraw", "experts:profile_update")
+    ):
         return "me"
     return ""

@@ -50,6 +50,9 @@ class DecisionForm(ServiceFormMixin, forms.Form):
     note = forms.CharField(
         label=gettext_lazy("Note"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    confirm = forms.BooleanField(
+        label=gettext_lazy("I have read the request and understand that erasing cannot be undone"), required=False
+    )
 
 
 # --- the member -------------------------------------------------------------
@@ -182,6 +185,9 @@ def deletion_decide(request, request_id: int, decision: str):
     deletion_request = _deletion_request_or_404(request_id)
     form = DecisionForm(request.POST)
     if not form.is_valid():
+        return _deletion_detail_page(request, deletion_request, form=form, status=422)
+    if decision == "erase" and not form.cleaned_data["confirm"]:
+        form.add_error("confirm", _("Tick this box to erase: it cannot be undone."))
         return _deletion_detail_page(request, deletion_request, form=form, status=422)
     try:
         if decision == "erase":

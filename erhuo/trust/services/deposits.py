@@ -39,7 +39,7 @@ from erhuo.core.money import format_fen
 from erhuo.ledger import accounts as ledger_accounts
 from erhuo.ledger import selectors as ledger_selectors
 from erhuo.ledger.models import Account, JournalEntry
-from erhuo.ledger.services import entry_post
+from erhuo.ledger.services import InsufficientBalance, entry_post
 from erhuo.payments.models import Payment
 from erhuo.payments.services import payment_create
 from erhuo.trust import selectors as trust_selectors
@@ -288,14 +288,23 @@ def deposit_deduct(
         with transaction.atomic():
             _settle(Payment.objects.filter(payer=seller))
             deposit = ledger_accounts.deposit_account(seller)
-            entry = entry_post(
-                kind="deposit_deducted",
-                lines=[(deposit, amount_fen), (ledger_accounts.forfeits_account(), -amount_fen)],
-                memo=_("Deposit deducted: %(violation)s") % {"violation": DepositDeduction.Violation(violation).label},
-                reference=payment_reference(seller),
-                actor=actor,
-                nonnegative=(deposit,),
-            )
+            try:
+                entry = entry_post(
+                    kind="deposit_deducted",
+                    lines=[(deposit, amount_fen), (ledger_accounts.forfeits_account(), -amount_fen)],
+                    memo=_("Deposit deducted: %(violation)s")
+                    % {"violation": DepositDeduction.Violation(violation).label},
+                    reference=payment_reference(seller),
+                    actor=actor,
+                    nonnegative=(deposit,),
+                )
+            except InsufficientBalance:
+                # Said in the seller's terms, on the amount field, rather than in the ledger's.
+                held = format_fen(ledger_selectors.balance_fen(deposit))
+                raise InsufficientBalance(
+                    _("Her deposit holds %(held)s: a deduction cannot be more than that.") % {"held": held},
+                    fields={"amount": [_("At most %(held)s.") % {"held": held}]},
+                ) from None
             deduction = DepositDeduction.objects.create(
                 seller=seller,
                 amount_fen=amount_fen,

@@ -258,9 +258,7 @@ def test_a_deduction_larger_than_the_balance_is_refused_on_the_form_and_nothing_
     )
 
     assert response.status_code == 409
-    assert response.context["form"].non_field_errors() == [
-        f"Not enough in “Deposit held for seller #{seller.pk}”: the balance is ¥300.00."
-    ]
+    assert response.context["form"].errors["amount"] == ["At most ¥300.00."]
     assert deposit_snapshot() == before
 
 

@@ -89,16 +89,20 @@ class DepositPayForm(ServiceFormMixin, forms.Form):
         max_length=12,
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-        help_text=gettext_lazy("Leave empty to pay exactly what is missing; to top up, at least ¥1."),
+        help_text=gettext_lazy("To top up, at least ¥1."),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, shortfall_fen: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
         labels = dict(Provider.choices)
         choices = [(name, labels.get(name, name)) for name in enabled_providers()]
         self.fields["provider"].choices = choices
         if choices:
             self.fields["provider"].initial = choices[0][0]
+        if shortfall_fen:
+            self.fields["amount"].help_text = gettext_lazy(
+                "Leave empty to pay exactly what is missing; to top up, at least ¥1."
+            )
 
     def clean_amount(self):
         value = (self.cleaned_data.get("amount") or "").strip()
@@ -179,7 +183,7 @@ def _render_deposit(request, *, pay_form=None, blockers=None, error: str = "", s
             "level_label": SellerLevel(summary.level).label,
             "policy_rows": _policy_rows(DepositPolicy.current(), summary.level),
             "history": selectors.deposit_history(user),
-            "pay_form": pay_form or DepositPayForm(),
+            "pay_form": pay_form or DepositPayForm(shortfall_fen=summary.shortfall_fen),
             "blockers": blockers if blockers is not None else selectors.deposit_return_blockers(seller=user),
             "error": error,
             "verification_url": reverse("trust:verify"),
@@ -198,7 +202,7 @@ def deposit(request):
 @login_required
 @require_POST
 def deposit_pay(request):
-    form = DepositPayForm(request.POST)
+    form = DepositPayForm(request.POST, shortfall_fen=selectors.deposit_shortfall_fen(request.user))
     status = 422
     if form.is_valid():
         try:

@@ -1,9 +1,11 @@
 """The demo community behind `make demo`: realistic Chinese sample data.
 
-Each module of this package seeds one app's data and exposes
-`seed(*, stdout)`. `SEEDERS` lists them in dependency order (accounts first:
-everything else belongs to someone); later modules find the people they need
-by username (`accounts.OWNER_USERNAME`, `accounts.SELLER_USERNAME`, ...).
+Each seeding module of this package seeds one part of the community and
+exposes `seed(*, stdout)`. `SEEDERS` lists them in dependency order
+(accounts first: everything else belongs to someone); later modules find
+the people they need by username (`accounts.OWNER_USERNAME`,
+`accounts.SELLER_USERNAME`, ...). `images.py` draws the photos and
+documents, `clock.py` runs services as of an earlier moment.
 
 Everything is deterministic: each module draws from its own
 `random.Random` with a fixed seed, so two fresh databases hold the same
@@ -12,10 +14,12 @@ people, names and addresses (only timestamps move with the day of seeding).
 
 from django.db import transaction
 
-from erhuo.web.demo import accounts, consignment
+from erhuo.web.demo import accounts, consignment, experts, history, privacy, records, trust
 
 # Dependency order. Later issues append community, market, ...
-SEEDERS = (accounts, consignment)
+# trust before anything that consigns (only verified sellers with their deposit paid may), and history
+# (the sellers' past sales, which make some of them trusted) before consignment's self-ship items.
+SEEDERS = (accounts, trust, history, consignment, records, experts, privacy)
 
 # One (role label, username, phone, password) per role, printed by demo_serve.
 DEMO_PASSWORD = accounts.DEMO_PASSWORD

@@ -1,6 +1,10 @@
 """Demo people: the owner, one operator per station, a seller, an expert, a
 demo member with two addresses, and a few hundred ordinary members.
 
+The seller and the expert get their roles later, the way everyone does:
+through seller verification (trust.py) and an expert application
+(experts.py).
+
 The named accounts go through the account services one by one. The bulk
 members are built with the model and inserted with `bulk_create`, sharing one
 password hash: hashing hundreds of passwords would take minutes. They get
@@ -51,8 +55,10 @@ class NamedAccount(NamedTuple):
     joined_days_ago: int
 
 
-# In creation order: the owner grants the station roles, the community
-# manager approves the seller and the expert.
+# In creation order: the owner grants the station roles. The seller and the
+# expert start as members like everyone else: the seller role comes with an
+# approved seller verification (trust.py) and the expert role with an
+# approved expert application (experts.py).
 NAMED_ACCOUNTS: tuple[NamedAccount, ...] = (
     NamedAccount(
         OWNER_USERNAME,
@@ -123,7 +129,7 @@ NAMED_ACCOUNTS: tuple[NamedAccount, ...] = (
         "13900000010",
         "Cici的衣橱",
         "闲置主",
-        (roles.MEMBER, roles.SELLER),
+        (roles.MEMBER,),
         "杭州",
         "前外贸女装买手，衣橱常年 S 码。只出自己穿过、保存得好的衣服和包，成色如实写。",
         88,
@@ -133,7 +139,7 @@ NAMED_ACCOUNTS: tuple[NamedAccount, ...] = (
         "13900000011",
         "搭配师Vivian",
         "达人",
-        (roles.MEMBER, roles.SELLER, roles.EXPERT),
+        (roles.MEMBER,),
         "上海",
         "前时尚杂志造型助理，做了 8 年私人穿搭顾问。擅长小个子和产后身材的通勤搭配、轻奢包袋的一包多搭，"
         "也帮姐妹们把衣橱里的旧衣重新配成套。二宝妈妈，158cm，欢迎来咨询。",
@@ -756,10 +762,8 @@ def _seed_named(now) -> dict[str, User]:
         for code in account.roles:
             if code == roles.MEMBER:
                 continue
-            # The owner grants station roles (her own has no actor); the community
-            # manager approves sellers and experts.
-            actor = created.get(OWNER_USERNAME) if code in roles.OPERATOR_ROLES else created["yunying"]
-            services.role_grant(user=user, role=code, actor=actor, note=NOTE, check_actor=False)
+            # The owner grants the station roles (her own has no actor).
+            services.role_grant(user=user, role=code, actor=created.get(OWNER_USERNAME), note=NOTE, check_actor=False)
         joined = now - timedelta(days=account.joined_days_ago)
         User.objects.filter(pk=user.pk).update(date_joined=joined)
         user.date_joined = joined

@@ -277,3 +277,100 @@ def product_photo(title: str, family: str, kind: str = "flat") -> bytes:
     output = io.BytesIO()
     image.save(output, format="JPEG", quality=82)
     return output.getvalue()
+
+
+# --- documents: ID cards, transfer receipts, evidence -------------------------
+
+ID_CARD_SIZE = (856, 540)  # the ID-1 card's proportions (85.6 × 54 mm)
+
+
+def _placeholder(draw, x: int, y: int, width: int, shade=(196, 200, 206)) -> None:
+    """A grey bar where a real card has its printed value: the demo never draws a real identity."""
+    draw.rounded_rectangle((x, y, x + width, y + 26), radius=6, fill=shade)
+
+
+@lru_cache(maxsize=32)
+def id_card_photo(side: str, variant: int = 0, *, unreadable: bool = False) -> bytes:
+    """A JPEG 'photo' of a resident ID card: the layout and labels, grey placeholders instead of the values.
+
+    `side` is "front" (the portrait side: 姓名, 性别, 出生, 住址, 公民身份号码) or "back" (the
+    national emblem side). `variant` tilts and tints it a little, as phone photos differ.
+    `unreadable` adds the glare and blur that make a reviewer ask for a new photo.
+    """
+    from PIL import ImageFilter
+
+    card_w, card_h = ID_CARD_SIZE
+    table = (92 + variant * 7 % 30, 86 + variant * 5 % 24, 78 + variant * 3 % 20)
+    photo = Image.new("RGB", (card_w + 120, card_h + 120), table)
+    card = Image.new("RGB", (card_w, card_h), (236, 240, 238))
+    draw = ImageDraw.Draw(card)
+    for row in range(0, card_h, 6):  # the card's fine guilloche pattern, as a pale wave of lines
+        tint = (226, 233, 232) if (row // 6) % 2 else (232, 238, 236)
+        draw.line((0, row, card_w, row + 4), fill=tint, width=3)
+    font, small, big = _font(30), _font(24), _font(38)
+    ink, label = (40, 44, 52), (70, 110, 150)
+    if side == "front":
+        rows = (("姓名", 110, 62), ("性别", 120, 126), ("出生", 260, 180), ("住址", 330, 236))
+        for text, width, y in rows:
+            if font is not None:
+                draw.text((48, y), text, font=small, fill=label)
+            _placeholder(draw, 120, y + 2, width)
+        _placeholder(draw, 120, y + 44, 300)
+        _placeholder(draw, 340, 128, 70)
+        if font is not None:
+            draw.text((270, 126), "民族", font=small, fill=label)
+            draw.text((48, 430), "公民身份号码", font=small, fill=label)
+        _placeholder(draw, 230, 428, 440, shade=(186, 190, 198))
+        # The portrait: a soft silhouette in a frame.
+        draw.rectangle((590, 70, 800, 330), fill=(226, 230, 232))
+        draw.ellipse((640, 100, 750, 220), fill=(200, 204, 210))
+        draw.pieslice((600, 210, 790, 420), 180, 360, fill=(200, 204, 210))
+    else:
+        draw.ellipse((60, 50, 210, 200), outline=(200, 60, 60), width=10)
+        draw.regular_polygon((135, 125, 42), 5, fill=(214, 170, 60))
+        if big is not None:
+            draw.text((260, 80), "中华人民共和国", font=big, fill=ink)
+            draw.text((260, 150), "居民身份证", font=_font(54) or big, fill=ink)
+        if small is not None:
+            draw.text((170, 380), "签发机关", font=small, fill=label)
+            draw.text((170, 440), "有效期限", font=small, fill=label)
+        _placeholder(draw, 300, 378, 300)
+        _placeholder(draw, 300, 438, 330)
+    if small is not None:
+        # Never mistaken for a real document.
+        draw.text((card_w - 300, card_h - 44), "二货演示 · 非真实证件", font=small, fill=(190, 70, 90))
+    card = card.rotate((variant % 5 - 2) * 0.8, expand=True, fillcolor=table)
+    photo.paste(card, (60 - (card.width - card_w) // 2, 60 - (card.height - card_h) // 2))
+    if unreadable:
+        glare = Image.new("RGB", photo.size, (255, 255, 255))
+        mask = Image.new("L", photo.size, 0)
+        ImageDraw.Draw(mask).ellipse((120, 60, 720, 520), fill=170)
+        photo = Image.composite(glare, photo, mask.filter(ImageFilter.GaussianBlur(60)))
+        photo = photo.filter(ImageFilter.GaussianBlur(4))
+    output = io.BytesIO()
+    photo.save(output, format="JPEG", quality=85)
+    return output.getvalue()
+
+
+@lru_cache(maxsize=64)
+def screenshot(title: str, lines: tuple[str, ...], *, accent=(22, 119, 255)) -> bytes:
+    """A phone screenshot (750 × 1334 JPEG): a coloured header with `title`, then one line of text per row.
+
+    For a bank or Alipay transfer receipt a member uploads as proof, or the
+    parcel tracking page customer service keeps as evidence.
+    """
+    image = Image.new("RGB", (750, 1334), (245, 246, 248))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 750, 150), fill=accent)
+    font, small = _font(34), _font(28)
+    if font is not None:
+        draw.text((375, 100), title, font=font, fill=(255, 255, 255), anchor="mm")
+    draw.rounded_rectangle((30, 190, 720, 230 + 76 * len(lines)), radius=18, fill=(255, 255, 255))
+    y = 220
+    for line in lines:
+        if small is not None:
+            draw.text((60, y), line, font=small, fill=(43, 35, 38))
+        y += 76
+    output = io.BytesIO()
+    image.save(output, format="JPEG", quality=82)
+    return output.getvalue()

@@ -1,39 +1,28 @@
-"""The demo data (`demo_seed`) and the demo runner (`demo_serve`)."""
+"""The demo runner (`demo_serve`), `demo_seed`'s refusals, and the seeding's determinism.
 
-import re
+What the demo contains is tested in test_demo_seed.py (and consignment's part in test_demo_consignment.py),
+each seeding it once for the module.
+"""
+
+import base64
+import hashlib
 import signal
 import socket
-from collections import Counter
-from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
-from django.test import RequestFactory
-from django.utils import timezone
+from django.db import transaction
 
-from erhuo.accounts import roles
-from erhuo.accounts.models import Address, RoleChange, User, phone_digest
-from erhuo.core.pii import decrypt
+from erhuo.accounts.models import RoleChange, User
+from erhuo.ledger.models import Account
+from erhuo.payments.models import Payment
+from erhuo.trust.models import DepositReturn, IdentityDocument, SellerVerification
 from erhuo.web import demo
 from erhuo.web.demo import accounts as demo_accounts
+from erhuo.web.demo import trust as demo_trust
 from erhuo.web.management.commands import demo_serve
-
-PASSWORD = "erhuo2026"
-STATION_USERS = {
-    roles.OWNER: "owner",
-    roles.COMMUNITY_MANAGER: "yunying",
-    roles.INTAKE_CLERK: "ruku",
-    roles.AUTHENTICATOR: "jianding",
-    roles.CARE_TECHNICIAN: "qingxi",
-    roles.PHOTOGRAPHER: "sheying",
-    roles.CUSTOMER_SERVICE: "kefu",
-    roles.FINANCE: "caiwu",
-}
-SEED_SUMMARY = "accounts: 11 demo logins (owner, 7 operators, seller, expert, member), 320 more members, 284 addresses"
 
 
 def _seed(*args) -> str:
@@ -42,172 +31,15 @@ def _seed(*args) -> str:
     return out.getvalue()
 
 
-def _login_request():
-    return RequestFactory().post("/accounts/login/", REMOTE_ADDR="127.0.0.1")
-
-
-def _roles_of(username: str) -> set[str]:
-    return set(User.objects.get(username=username).groups.values_list("name", flat=True))
-
-
-def _bulk_members():
-    named = [account.username for account in demo_accounts.NAMED_ACCOUNTS]
-    return User.objects.exclude(username__in=named)
-
-
 # --- demo_seed ------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_seed_creates_the_demo_people():
+def test_if_empty_keeps_existing_data(member):
     output = _seed("--if-empty")
 
-    assert SEED_SUMMARY in output
-    assert "Demo password: erhuo2026" in output
-    assert User.objects.count() == 331
-    assert User.objects.filter(groups__name=roles.MEMBER).count() == 323
-    for code, username in STATION_USERS.items():
-        assert list(User.objects.filter(groups__name=code).values_list("username", flat=True)) == [username]
-        assert _roles_of(username) == {code}
-    assert set(User.objects.filter(is_staff=True).values_list("username", flat=True)) == set(STATION_USERS.values())
-    assert User.objects.filter(is_superuser=True).count() == 0
-    assert _roles_of("seller") == {roles.MEMBER, roles.SELLER}
-    assert _roles_of("expert") == {roles.MEMBER, roles.SELLER, roles.EXPERT}
-    assert _roles_of("member") == {roles.MEMBER}
-    named_sellers = set(
-        User.objects.filter(groups__name=roles.SELLER, username__in=["expert", "seller"]).values_list(
-            "username", flat=True
-        )
-    )
-    assert named_sellers == {"expert", "seller"}
-    # The consignment demo makes three of the first ordinary members sellers too.
-    assert User.objects.filter(groups__name=roles.SELLER).count() == 5
-
-    owner = User.objects.get(username="owner")
-    assert (owner.display_name, owner.phone, owner.city) == ("主理人苏苏", "13900000001", "上海")
-    expert = User.objects.get(username="expert")
-    assert expert.display_name == "搭配师Vivian"
-    assert expert.bio.startswith("前时尚杂志造型助理，做了 8 年私人穿搭顾问。擅长小个子和产后身材的通勤搭配")
-    # Every grant is on the record: 14 for the named accounts, one member grant per bulk member,
-    # and three seller grants from the consignment demo.
-    assert RoleChange.objects.count() == 337
-    assert RoleChange.objects.filter(role=roles.COMMUNITY_MANAGER).get().actor == owner
-    assert RoleChange.objects.filter(role=roles.EXPERT).get().actor.username == "yunying"
-
-
-@pytest.mark.django_db
-def test_seeded_members_look_real():
-    _seed()
-    members = list(_bulk_members())
-
-    assert len(members) == 320
-    assert all(member.groups.filter(name=roles.MEMBER).exists() for member in members)
-    assert sum(member.groups.filter(name=roles.SELLER).exists() for member in members) == 3
-    phones = [member.phone for member in members]
-    assert len(set(phones)) == 320
-    assert all(re.fullmatch(r"1[35789]\d{9}", phone) for phone in phones)
-    assert all(member.phone_digest == phone_digest(member.phone) for member in members)
-    assert all(re.fullmatch(r"u[0-9a-f]{8}", member.username) for member in members)
-    assert len({member.display_name for member in members}) == 320
-    assert sum(1 for member in members if re.search(r"[\u4e00-\u9fff]", member.display_name)) > 280
-    assert Counter(member.city for member in members) == {
-        "上海": 53,
-        "北京": 41,
-        "杭州": 29,
-        "深圳": 29,
-        "成都": 23,
-        "广州": 23,
-        "南京": 18,
-        "苏州": 17,
-        "武汉": 12,
-        "重庆": 12,
-        "长沙": 9,
-        "天津": 9,
-        "西安": 9,
-        "郑州": 6,
-        "合肥": 6,
-        "青岛": 6,
-        "宁波": 6,
-        "厦门": 6,
-        "无锡": 3,
-        "昆明": 3,
-    }
-    assert sum(1 for member in members if member.bio) > 240
-    now = timezone.now()
-    assert all(now - timedelta(days=91) < member.date_joined <= now for member in members)
-    assert len({member.date_joined.date() for member in members}) > 60
-    # One in eight has not entered an address; the others have exactly one, the default.
-    with_address = Counter(Address.objects.filter(user__in=members).values_list("user_id", flat=True))
-    assert len(with_address) == 280
-    assert set(with_address.values()) == {1}
-    assert Address.objects.filter(user__in=members, is_default=False).count() == 0
-
-
-@pytest.mark.django_db
-def test_demo_member_has_two_addresses_and_details_are_encrypted_at_rest():
-    _seed()
-    member = User.objects.get(username="member")
-    addresses = list(member.addresses.order_by("pk"))
-
-    assert Address.objects.count() == 284
-    assert [(a.label, a.recipient_name, a.region, a.detail, a.is_default) for a in addresses] == [
-        ("家", "周婷", "上海市 上海市 徐汇区", "宜山路 700 弄 12 号 1202 室", True),
-        ("公司", "周婷", "上海市 上海市 静安区", "南京西路 1266 号恒隆广场办公楼一座 32 层", False),
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT detail, recipient_name, recipient_phone FROM accounts_address WHERE id = %s", [addresses[0].pk]
-        )
-        raw_detail, raw_name, raw_phone = cursor.fetchone()
-        cursor.execute("SELECT phone FROM accounts_user WHERE id = %s", [member.pk])
-        (raw_user_phone,) = cursor.fetchone()
-    assert raw_detail != "宜山路 700 弄 12 号 1202 室"
-    assert "宜山路" not in raw_detail
-    assert raw_detail.startswith("gAAAAA")  # a Fernet token
-    assert decrypt(raw_detail) == "宜山路 700 弄 12 号 1202 室"
-    assert "周婷" not in raw_name
-    assert decrypt(raw_phone) == "13900000012"
-    assert raw_user_phone != "13900000012"
-    assert decrypt(raw_user_phone) == "13900000012"
-
-
-@pytest.mark.django_db
-def test_printed_logins_authenticate():
-    _seed()
-
-    assert demo.DEMO_PASSWORD == PASSWORD
-    assert [tuple(login) for login in demo.DEMO_LOGINS] == [
-        ("主理人", "owner", "13900000001", PASSWORD),
-        ("社群运营", "yunying", "13900000002", PASSWORD),
-        ("入库员", "ruku", "13900000003", PASSWORD),
-        ("鉴定师", "jianding", "13900000004", PASSWORD),
-        ("清洗消毒", "qingxi", "13900000005", PASSWORD),
-        ("摄影师", "sheying", "13900000006", PASSWORD),
-        ("客服", "kefu", "13900000007", PASSWORD),
-        ("财务", "caiwu", "13900000008", PASSWORD),
-        ("闲置主", "seller", "13900000010", PASSWORD),
-        ("达人", "expert", "13900000011", PASSWORD),
-        ("群员", "member", "13900000012", PASSWORD),
-    ]
-    owner = authenticate(_login_request(), username="owner", password=PASSWORD)
-    assert owner is not None and owner.username == "owner"
-    member = authenticate(_login_request(), username="13900000012", password=PASSWORD)
-    assert member is not None and member.username == "member"
-    assert authenticate(_login_request(), username="member", password="wrong-password") is None
-    # The bulk members share one hash of the same password.
-    someone = _bulk_members().order_by("pk").first()
-    assert authenticate(_login_request(), username=someone.phone, password=PASSWORD) == someone
-
-
-@pytest.mark.django_db
-def test_if_empty_keeps_existing_data():
-    _seed("--if-empty")
-    counts = (User.objects.count(), Address.objects.count(), RoleChange.objects.count())
-
-    output = _seed("--if-empty")
-
-    assert output == "Demo data not seeded: the database already has 331 users (kept as is).\n"
-    assert (User.objects.count(), Address.objects.count(), RoleChange.objects.count()) == counts == (331, 284, 337)
+    assert output == "Demo data not seeded: the database already has 1 users (kept as is).\n"
+    assert list(User.objects.all()) == [member]
 
 
 @pytest.mark.django_db
@@ -224,6 +56,57 @@ def test_seed_refuses_when_debug_is_off(settings):
     with pytest.raises(CommandError, match="DEBUG is off"):
         _seed()
     assert User.objects.count() == 0
+
+
+def _trust_snapshot() -> dict:
+    """What the people and trust seeders wrote, without primary keys and timestamps (they differ by run)."""
+
+    def digest(document) -> str:
+        return hashlib.sha256(base64.b64decode(document.content)).hexdigest()
+
+    return {
+        "users": list(User.objects.order_by("username").values_list("username", "display_name", "phone", "city")),
+        "verifications": [
+            (v.user.username, v.status, v.real_name, v.id_number, v.alipay_account, v.sesame_score, v.rejection_note)
+            for v in SellerVerification.objects.select_related("user").order_by("created_at")
+        ],
+        "id_photos": [
+            (document.verification.user.username, document.side, digest(document))
+            for document in IdentityDocument.objects.select_related("verification__user").order_by(
+                "verification__created_at", "side"
+            )
+        ],
+        "payments": list(
+            Payment.objects.order_by("created_at").values_list("payer__username", "provider", "status", "amount_fen")
+        ),
+        "balances": sorted(
+            (account.code.split(":")[0], account.owner.username if account.owner else "", account.balance_fen)
+            for account in Account.objects.select_related("owner")
+        ),
+        "returns": list(DepositReturn.objects.order_by("created_at").values_list("seller__username", "status")),
+        "roles": list(
+            RoleChange.objects.order_by("created_at", "user__username", "role").values_list(
+                "user__username", "role", "granted", "actor__username"
+            )
+        ),
+    }
+
+
+@pytest.mark.django_db
+def test_seeding_is_deterministic():
+    # Given the people and trust seeders run on an empty database, and again after rolling it back
+    snapshots = []
+    for _run in range(2):
+        with transaction.atomic():
+            for module in (demo_accounts, demo_trust):
+                module.seed(stdout=StringIO())
+            snapshots.append(_trust_snapshot())
+            transaction.set_rollback(True)
+
+    # Then both wrote the same people, applications (ID photos byte for byte), payments and balances
+    assert snapshots[0] == snapshots[1]
+    assert len(snapshots[0]["verifications"]) == 14
+    assert len(snapshots[0]["users"]) == 331
 
 
 # --- demo_serve -----------------------------------------------------------

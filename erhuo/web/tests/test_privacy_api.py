@@ -1,5 +1,4 @@
-"""The privacy API: the caller's data, her deletion request, and the operators' deletion routes.
-"""
+"""The privacy API: the caller's data, her deletion request, and the operators' deletion routes."""
 
 import pytest
 

@@ -1,5 +1,4 @@
-"""The member's privacy page, her data download and deletion request, and the operators' deletion queue.
-"""
+"""The member's privacy page, her data download and deletion request, and the operators' deletion queue."""
 
 import json
 
@@ -265,7 +264,7 @@ def test_erase_is_refused_while_an_item_is_in_the_pipeline(client, me, customer_
     assert detail.count('data-testid="blocker"') == 1
 
     # When customer service tries to erase
-    response = client.post(reverse("privacy:deletion_erase", args=[deletion_request.pk]), {"note": ""})
+    response = client.post(reverse("privacy:deletion_erase", args=[deletion_request.pk]), {"note": "", "confirm": "on"})
 
     # Then it is refused with the blocker and nothing changed
     assert response.status_code == 409
@@ -279,7 +278,9 @@ def test_erase_is_refused_while_an_item_is_in_the_pipeline(client, me, customer_
 
     # And once the seller withdraws the item, the erasure goes through
     consignment_services.seller_withdraw(item_id=item.pk, seller=me)
-    response = client.post(reverse("privacy:deletion_erase", args=[deletion_request.pk]), {"note": "核实完毕"})
+    response = client.post(
+        reverse("privacy:deletion_erase", args=[deletion_request.pk]), {"note": "核实完毕", "confirm": "on"}
+    )
     assert response.status_code == 302
     deletion_request.refresh_from_db()
     assert deletion_request.status == "completed"
@@ -304,7 +305,7 @@ def test_erasure_keeps_ledger_entries_and_chain_of_custody(client, me, customer_
     client.force_login(customer_service)
 
     # When the request is erased
-    response = client.post(reverse("privacy:deletion_erase", args=[deletion_request.pk]), {"note": ""})
+    response = client.post(reverse("privacy:deletion_erase", args=[deletion_request.pk]), {"note": "", "confirm": "on"})
 
     # Then the person is gone but the records stay, now pointing at the erased account
     assert response.status_code == 302
@@ -366,7 +367,7 @@ def test_a_deposit_still_held_blocks_the_erasure(client, me, customer_service):
     client.force_login(customer_service)
 
     # When customer service tries to erase
-    response = client.post(reverse("privacy:deletion_erase", args=[deletion_request.pk]), {"note": ""})
+    response = client.post(reverse("privacy:deletion_erase", args=[deletion_request.pk]), {"note": "", "confirm": "on"})
 
     # Then it is refused with trust's reason, said once, and nothing changed
     assert response.status_code == 409
@@ -388,7 +389,7 @@ def test_a_plain_member_is_erased_through_every_app(client, customer_service, ne
     client.force_login(customer_service)
 
     # When customer service erases
-    response = client.post(reverse("privacy:deletion_erase", args=[deletion_request.pk]), {"note": ""})
+    response = client.post(reverse("privacy:deletion_erase", args=[deletion_request.pk]), {"note": "", "confirm": "on"})
 
     # Then her data is gone and the neighbour's is untouched
     assert response.status_code == 302
@@ -399,3 +400,18 @@ def test_a_plain_member_is_erased_through_every_app(client, customer_service, ne
     neighbour.refresh_from_db()
     assert neighbour.phone == OTHER_PHONE
     assert Address.objects.filter(user=neighbour).count() == 1
+
+
+def test_erasing_needs_the_confirmation_box_and_changes_nothing_without_it(client, customer_service):
+    member = UserFactory(phone="13977770000", roles=[roles.MEMBER])
+    deletion_request = _ask(member)
+    client.force_login(customer_service)
+
+    response = client.post(reverse("privacy:deletion_erase", args=[deletion_request.pk]), {"note": ""})
+
+    assert response.status_code == 422
+    assert response.context["form"].errors["confirm"] == ["Tick this box to erase: it cannot be undone."]
+    deletion_request.refresh_from_db()
+    member.refresh_from_db()
+    assert deletion_request.status == "requested"
+    assert member.phone == "13977770000"
