@@ -94,6 +94,7 @@ LEVEL_MEANINGS = {
         "May ship items herself (self-ship mode)."
     ),
     SellerLevel.TOP: gettext_lazy(
+        # xgettext:no-python-format
         "One of our best sellers: at least 30 items sold, rated 4.8★ or more, 95 % shipped on time, "
         "no failed authentication in 180 days."
     ),

@@ -122,7 +122,9 @@ def test_a_listed_item_shows_its_price_and_public_photos_but_nothing_private_of_
     assert "Cici的衣橱" in html
     assert "13912345678" not in html
     assert "139****5678" not in html
-    assert seller.username not in html
+    # Her public handle appears only in the link to her public seller page
+    assert html.count(seller.username) == 1
+    assert f'href="/sellers/{seller.username}/"' in html
 
 
 def test_a_listed_item_shows_its_grade_and_its_guarantees(client, seller, ops):

@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection
+from django.utils.translation import gettext
 
 from erhuo.core.models import AppendOnlyError
 from erhuo.ledger import accounts as well_known
@@ -128,7 +129,9 @@ def test_erase_blockers_name_money_still_owed_but_leave_deposits_to_trust(member
 
     services.entry_post(kind="test", lines=[(cash, 30000), (owed, -20000), (deposit, -10000)])
 
-    assert services.erase_blockers(user=member) == [f"{owed.name} still holds ¥200.00."]
+    assert services.erase_blockers(user=member) == [
+        gettext("%(account)s still holds %(amount)s.") % {"account": owed.name, "amount": "¥200.00"}
+    ]
 
 
 def test_ledger_check_command(cash, held, capsys):

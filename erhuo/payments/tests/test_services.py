@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.utils.translation import gettext
 
 from erhuo.accounts import roles
 from erhuo.accounts.tests.factories import UserFactory
@@ -230,6 +231,8 @@ def test_a_cancelled_payment_cannot_be_paid(member):
 
 def test_open_payments_block_erasure(member):
     payment = _payment(member)
-    assert services.erase_blockers(user=member) == ["1 payment(s) still waiting; pay or cancel them first."]
+    assert services.erase_blockers(user=member) == [
+        gettext("%(count)s payment(s) still waiting; pay or cancel them first.") % {"count": 1}
+    ]
     services.payment_cancel(payment_id=payment.pk, payer=member)
     assert services.erase_blockers(user=member) == []

@@ -6,6 +6,7 @@ A wrong role gets 403 and nothing changes; someone else's things are 404.
 import pytest
 from django.test import Client
 from django.utils import translation
+from django.utils.translation import gettext
 
 from erhuo.accounts import roles
 from erhuo.accounts.services import api_token_issue
@@ -121,7 +122,8 @@ def test_leaving_blocked_then_allowed_then_cancelled(api_client, seller):
     assert blocked.status_code == 409
     assert blocked.json()["code"] == "deposit_return_blocked"
     assert blocked.json()["errors"]["blockers"] == [
-        "1 item(s) still in consignment: wait until they are sold, returned to you or withdrawn."
+        gettext("%(count)s item(s) still in consignment: wait until they are sold, returned to you or withdrawn.")
+        % {"count": 1}
     ]
     assert DepositReturn.objects.count() == 0
 

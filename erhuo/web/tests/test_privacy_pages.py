@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from erhuo.accounts import roles
 from erhuo.accounts import services as account_services
@@ -410,7 +411,7 @@ def test_erasing_needs_the_confirmation_box_and_changes_nothing_without_it(clien
     response = client.post(reverse("privacy:deletion_erase", args=[deletion_request.pk]), {"note": ""})
 
     assert response.status_code == 422
-    assert response.context["form"].errors["confirm"] == ["Tick this box to erase: it cannot be undone."]
+    assert response.context["form"].errors["confirm"] == [gettext("Tick this box to erase: it cannot be undone.")]
     deletion_request.refresh_from_db()
     member.refresh_from_db()
     assert deletion_request.status == "requested"
