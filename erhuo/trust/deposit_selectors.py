@@ -192,11 +192,17 @@ def sellers_with_deposits(*, query: str = "") -> list[SellerDepositRow]:
             "seller_id", flat=True
         )
     )
+    sellers = set(
+        User.objects.filter(pk__in=[user.pk for user in users], groups__name=role_registry.SELLER).values_list(
+            "pk", flat=True
+        )
+    )
     policy = DepositPolicy.current()
     rows = []
     for user in users:
         level = levels[user.pk]
-        required = policy.required_fen(level)
+        # Someone who left (or whose verification lapsed) owes no deposit: nothing is missing.
+        required = policy.required_fen(level) if user.pk in sellers else 0
         balance = balances.get(user.pk, 0)
         rows.append(
             SellerDepositRow(

@@ -479,3 +479,20 @@ def test_erase_blockers_and_export(seller, kefu, finance):
     assert [(r["status"], r["amount_fen"]) for r in exported["returns"]] == [("paid", 29_000)]
     services.personal_data_erase(user=seller)
     assert DepositDeduction.objects.filter(seller=seller).count() == 1
+
+
+def test_a_seller_who_left_is_not_listed_as_short_of_her_deposit(db):
+    from erhuo.trust import deposit_selectors
+    from erhuo.trust.services import deposits as deposit_services
+
+    # Given a seller who paid, left, and got her deposit back
+    seller = make_verified_seller()
+    pay_deposit(seller)
+    returned = deposit_services.deposit_return_request(seller=seller)
+    deposit_services.deposit_return_confirm(return_id=returned.pk, actor=make_finance())
+
+    # When operators list deposits
+    rows = {row.user.pk: row for row in deposit_selectors.sellers_with_deposits()}
+
+    # Then she is there with nothing held and nothing missing
+    assert (rows[seller.pk].balance_fen, rows[seller.pk].required_fen, rows[seller.pk].shortfall_fen) == (0, 0, 0)
