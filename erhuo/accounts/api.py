@@ -4,13 +4,13 @@ from datetime import datetime
 
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from erhuo.accounts import roles as role_registry
 from erhuo.accounts import selectors, services
 from erhuo.accounts.models import Address, User
 from erhuo.core import ratelimit
-from erhuo.core.api import ErrorOut
+from erhuo.core.api import ErrorOut, PageNumberPagination
 from erhuo.core.errors import NotFound, PermissionRefused, RateLimited
 from erhuo.core.pii import mask_name
 

@@ -10,9 +10,12 @@ import logging
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.db import connection
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
+from ninja import pagination as ninja_pagination
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
+from pydantic import Field
 
 from erhuo.core.errors import DomainError
 
@@ -124,6 +127,11 @@ def install_error_handlers(api) -> None:
             return respond(request, 400, error_body(400, "malformed_body", _("The request body is not valid JSON.")))
         return respond(request, exc.status_code, error_body(exc.status_code))
 
+    @api.exception_handler(MultiPartParserError)
+    def malformed_multipart(request, exc):
+        # A multipart body without a usable boundary: the client's mistake, not ours.
+        return respond(request, 400, error_body(400, "malformed_body", _("The request body could not be read.")))
+
     @api.exception_handler(Http404)
     def not_found(request, exc):
         return respond(request, 404, error_body(404))
@@ -148,3 +156,20 @@ def install_error_handlers(api) -> None:
             500,
             error_body(500, "server_error", _("Something went wrong on our side. Please try again later.")),
         )
+
+
+MAX_PAGE = 100_000
+MAX_PAGE_SIZE = 200
+
+
+class PageNumberPagination(ninja_pagination.PageNumberPagination):
+    """Ninja's page-number pagination with bounded page numbers.
+
+    An absurd page number (page=10**20) would ask the database for an offset
+    it cannot represent, which SQLite answers with an error; bounded, it is a
+    422 like any other invalid parameter.
+    """
+
+    class Input(Schema):
+        page: int = Field(1, ge=1, le=MAX_PAGE)
+        page_size: int | None = Field(None, ge=1, le=MAX_PAGE_SIZE)

@@ -13,9 +13,9 @@ from datetime import datetime
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
-from erhuo.core.api import ErrorOut
+from erhuo.core.api import ErrorOut, PageNumberPagination
 from erhuo.core.errors import NotFound, PermissionRefused
 from erhuo.payments import selectors, services
 from erhuo.payments.models import Payment, Provider

@@ -9,13 +9,13 @@ from datetime import datetime
 
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from erhuo.accounts import selectors as account_selectors
 from erhuo.accounts import services as account_services
 from erhuo.accounts.models import DeletionRequest
 from erhuo.core import ratelimit
-from erhuo.core.api import ErrorOut
+from erhuo.core.api import ErrorOut, PageNumberPagination
 from erhuo.core.errors import NotFound, PermissionRefused, RateLimited
 from erhuo.core.pii import mask_name
 from erhuo.web import privacy

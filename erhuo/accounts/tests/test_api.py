@@ -271,3 +271,22 @@ def test_other_members_token_cannot_be_revoked(api_client, member, other_member)
     assert api_client.delete(f"/api/v1/me/tokens/{token.pk}").status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None
+
+
+def test_a_multipart_body_without_a_boundary_is_400_json_not_500(client):
+    response = client.post(
+        "/api/v1/auth/token", data=b'{"username": "a", "password": "b"}', content_type="multipart/form-data"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed_body"
+
+
+@pytest.mark.parametrize("page", ["100000000000000000000", "0", "-1"])
+def test_an_impossible_page_number_is_422_not_500(api_client, owner, page):
+    api_client.login(owner)
+
+    response = api_client.get("/api/v1/members", page=page)
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"

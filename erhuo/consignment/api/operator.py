@@ -13,13 +13,13 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from pydantic import Field
 
 from erhuo.catalog.models import ItemPhoto
 from erhuo.consignment import selectors, services
 from erhuo.consignment.models import Station
-from erhuo.core.api import ErrorOut
+from erhuo.core.api import ErrorOut, PageNumberPagination
 from erhuo.core.errors import NotFound, PermissionRefused, ValidationFailed
 
 router = Router(tags=["consignment: operator"])

@@ -12,12 +12,12 @@ from datetime import datetime
 import pydantic
 from django.utils.translation import gettext as _
 from ninja import Field, Form, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from erhuo.catalog.models import Brand, Category, Item, ItemPhoto
 from erhuo.consignment import selectors, services
 from erhuo.consignment.models import Consignment, IntakeBatch, Station
-from erhuo.core.api import ErrorOut
+from erhuo.core.api import ErrorOut, PageNumberPagination
 from erhuo.core.errors import NotFound, ValidationFailed
 
 router = Router(tags=["consignment: seller"])

@@ -12,10 +12,10 @@ from datetime import datetime
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Header, Router, Schema, Status, UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from erhuo.accounts.models import User
-from erhuo.core.api import ErrorOut
+from erhuo.core.api import ErrorOut, PageNumberPagination
 from erhuo.core.errors import NotFound, PermissionRefused
 from erhuo.trust import deposit_selectors as selectors
 from erhuo.trust.models import DepositDeduction, DepositReturn

@@ -19,9 +19,9 @@ from datetime import date, datetime
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
-from erhuo.core.api import ErrorOut
+from erhuo.core.api import ErrorOut, PageNumberPagination
 from erhuo.core.errors import NotFound, PermissionRefused
 from erhuo.trust import selectors
 from erhuo.trust.models import IdentityDocument, SellerLevel, SellerVerification
