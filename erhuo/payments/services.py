@@ -237,6 +237,12 @@ def notification_receive(*, provider: str, body: bytes, headers) -> PaymentNotif
     same transaction as the payment's change, so a crash between the two
     cannot happen.
     """
+    from erhuo.payments.providers import enabled_providers
+
+    if provider not in enabled_providers():
+        # A provider switched off (the sandbox in production) accepts nothing, however well signed.
+        _record_rejected(provider, "provider not enabled", body=body)
+        raise NotificationRejected(_("This payment method is not available."), code="provider_unavailable")
     backend = provider_for(provider)
     try:
         notification = backend.verify_notification(body, headers)

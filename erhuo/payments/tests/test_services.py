@@ -236,3 +236,18 @@ def test_open_payments_block_erasure(member):
     ]
     services.payment_cancel(payment_id=payment.pk, payer=member)
     assert services.erase_blockers(user=member) == []
+
+
+def test_a_disabled_provider_accepts_no_notification_even_correctly_signed(member, settings):
+    payment = _payment(member)
+    body, headers = provider_for("sandbox").notification_for(payment)
+    settings.ERHUO_PAYMENT_PROVIDERS = ["manual"]
+
+    with pytest.raises(NotificationRejected) as refused:
+        services.notification_receive(provider="sandbox", body=body, headers=headers)
+
+    assert refused.value.code == "provider_unavailable"
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.PENDING
+    assert JournalEntry.objects.count() == 0
+    assert PaymentNotification.objects.get().outcome == "rejected"
