@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "erhuo.pricing",
     "erhuo.consignment",
     "erhuo.experts",
+    "erhuo.market",
     "erhuo.web",
 ]
 
@@ -346,3 +347,15 @@ EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# --- market (claims, orders) ------------------------------------------------
+
+# How long the first claimer (and each next in line) has to pay.
+ERHUO_CLAIM_PAYMENT_MINUTES = int(os.environ.get("ERHUO_CLAIM_PAYMENT_MINUTES", "30"))
+# One shipping fee per order; free from this order value on (0: never free).
+ERHUO_SHIPPING_FEE_FEN = int(os.environ.get("ERHUO_SHIPPING_FEE_FEN", "1000"))
+ERHUO_FREE_SHIPPING_FROM_FEN = int(os.environ.get("ERHUO_FREE_SHIPPING_FROM_FEN", "29900"))
+# A self-ship seller ships within this many hours of payment, or the order is cancelled and refunded.
+ERHUO_SELF_SHIP_HOURS = int(os.environ.get("ERHUO_SELF_SHIP_HOURS", "48"))
+# Delivered orders complete by themselves after this many days (or the category's return window, if longer).
+ERHUO_AUTO_CONFIRM_DAYS = int(os.environ.get("ERHUO_AUTO_CONFIRM_DAYS", "7"))

@@ -189,10 +189,14 @@ class Item(TimeStampedModel):
         S.PRICED: {S.LISTED, S.RETURN_TO_SELLER, S.WITHDRAWN, S.LOST},
         S.LISTED: {S.RESERVED, S.RETURN_TO_SELLER, S.WITHDRAWN, S.DONATED, S.LOST},
         S.RESERVED: {S.LISTED, S.SOLD},
-        S.SOLD: {S.PACKED, S.SHIPPED},
-        S.PACKED: {S.SHIPPED},
+        # An order refunded before it ships puts the item back on sale; a self-ship seller who never
+        # shipped has it withdrawn.
+        S.SOLD: {S.PACKED, S.SHIPPED, S.LISTED, S.WITHDRAWN},
+        S.PACKED: {S.SHIPPED, S.LISTED},
         S.SHIPPED: {S.DELIVERED},
-        S.DELIVERED: {S.COMPLETED},
+        # A return comes back to the warehouse (received, to be inspected again) or, when it is the
+        # seller's fault (counterfeit, not as described), goes back to her.
+        S.DELIVERED: {S.COMPLETED, S.RECEIVED, S.RETURN_TO_SELLER},
         S.RETURN_TO_SELLER: {S.RETURNED},
         S.COMPLETED: set(),
         S.REJECTED: set(),

@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from erhuo.catalog.models import Item, ItemPhoto, ItemTransition
+from erhuo.catalog.models import CareStep, Item, ItemPhoto, ItemTransition
 from erhuo.consignment.models import Consignment, IntakeBatch, Station, StationSetting
 
 S = Item.Status
@@ -424,4 +424,35 @@ def authentication_report_for_page(*, item_id: int):
         AuthenticationReport.objects.select_related("item", "item__category", "item__category__parent", "item__brand")
         .filter(item_id=item_id)
         .first()
+    )
+
+
+def sale_breakdown(item: Item, *, price_fen: int | None = None):
+    """What a sale of `item` at `price_fen` (default: its price) leaves the seller, by `pricing.fees`.
+
+    Before care is done the seller sees the steps the category requires; after, the steps done.
+    """
+    from erhuo.consignment.models import AuthenticationReport, CareRecord, Consignment
+    from erhuo.pricing import fees
+
+    price = price_fen if price_fen is not None else item.price_fen
+    if not price:
+        return None
+    if item.fulfilment == Item.Fulfilment.SELF_SHIP:
+        return fees.breakdown(price)
+    consignment = Consignment.objects.filter(item=item).first()
+    done = list(CareRecord.objects.filter(item=item).order_by("pk").values_list("step", flat=True))
+    planned = done or list((consignment.required_care_steps if consignment else None) or [])
+    labels = dict(CareStep.choices)
+    authenticated = AuthenticationReport.objects.filter(
+        item=item, result=AuthenticationReport.Result.PASS
+    ).exists() or (consignment is not None and consignment.needs_authentication)
+    repair = 0
+    if consignment and consignment.repair_consent == Consignment.RepairConsent.ACCEPTED:
+        repair = consignment.repair_quote_fen or 0
+    return fees.breakdown(
+        price,
+        authenticated=authenticated,
+        care_steps=[(step, str(labels.get(step, step))) for step in planned],
+        repair_fen=repair,
     )

@@ -41,3 +41,11 @@ def get_item(mapping, key):
         return mapping.get(key, key)
     except AttributeError:
         return key
+
+
+@register.simple_tag(takes_context=True)
+def slot(context, name, **kwargs):
+    """`{% slot "item_public_actions" item=item %}`: what higher apps put in this place (see core.slots)."""
+    from erhuo.core import slots
+
+    return slots.render(name, context.get("request"), **kwargs)

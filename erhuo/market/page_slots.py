@@ -1,0 +1,33 @@
+"""The market's pieces on lower apps' pages (see `erhuo.core.slots`)."""
+
+from erhuo.core import slots
+from erhuo.market import selectors
+
+
+def claim_button(request, *, item, **kwargs):
+    user = getattr(request, "user", None)
+    if not selectors.item_visible_to(item, user):
+        return None
+    return {"item": item, **selectors.queue_summary(item, user)}
+
+
+def item_shows(request, *, item, **kwargs):
+    shows = selectors.shows_for_item(item.pk)
+    return {"shows": shows, "title_key": "item"} if shows else None
+
+
+def seller_shows(request, *, seller, **kwargs):
+    shows = selectors.shows_for_seller(seller.pk)
+    return {"shows": shows, "title_key": "seller"} if shows else None
+
+
+def expert_shows(request, *, expert_user, **kwargs):
+    shows = selectors.shows_for_expert(expert_user.pk)
+    return {"shows": shows, "title_key": "expert"} if shows else None
+
+
+def register() -> None:
+    slots.provide("item_public_actions", "market/slots/claim_button.html", claim_button)
+    slots.provide("item_public_extras", "market/slots/shows.html", item_shows)
+    slots.provide("seller_public_extras", "market/slots/shows.html", seller_shows)
+    slots.provide("expert_public_extras", "market/slots/shows.html", expert_shows)
