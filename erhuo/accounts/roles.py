@@ -52,6 +52,8 @@ ROLES: dict[str, Role] = {
                 "accounts.suspend_member",
                 "consignment.work_price",
                 "experts.review_application",
+                "market.view_all_orders",
+                "market.moderate_buyer_show",
             ),
         ),
         Role(
@@ -65,6 +67,8 @@ ROLES: dict[str, Role] = {
                 "consignment.work_receive",
                 "consignment.work_grade",
                 "consignment.work_returns",
+                "market.fulfil_order",
+                "market.view_all_orders",
             ),
         ),
         Role(
@@ -102,6 +106,10 @@ ROLES: dict[str, Role] = {
                 "trust.review_verification",
                 "trust.view_identity_documents",
                 "trust.decide_deposit_deduction",
+                "market.decide_return",
+                "market.manage_order",
+                "market.view_all_orders",
+                "market.moderate_buyer_show",
             ),
         ),
         Role(
@@ -113,6 +121,7 @@ ROLES: dict[str, Role] = {
                 _CONSOLE,
                 "payments.confirm_manual_payment",
                 "ledger.view_ledger",
+                "market.view_all_orders",
                 "trust.confirm_deposit_return",
             ),
         ),
@@ -168,6 +177,11 @@ ROLES: dict[str, Role] = {
                 "trust.view_sellerverification",
                 "trust.view_sellerrecord",
                 "trust.view_sellerlevelchange",
+                "market.fulfil_order",
+                "market.manage_order",
+                "market.decide_return",
+                "market.view_all_orders",
+                "market.moderate_buyer_show",
             ),
         ),
     ]
