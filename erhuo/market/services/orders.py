@@ -581,3 +581,17 @@ def _cancel_not_shipped(order: Order, *, now) -> None:
     with transaction.atomic():
         _refund_before_shipping(order, reason=reason, actor=None, withdraw_items=True)
         seller_record.seller_record_add_shipment(user=order.shipper, on_time=False)
+
+
+def orders_allocate_missed(*, limit: int = 200) -> int:
+    """Allocate succeeded order payments that neither reached escrow nor were refunded (a lost event)."""
+    from erhuo.ledger.models import JournalEntry
+
+    done = 0
+    payments = Payment.objects.filter(purpose="order", status=Payment.Status.SUCCEEDED).order_by("pk")
+    for payment in payments.exclude(pk__in=Order.objects.exclude(payment=None).values("payment_id"))[:limit]:
+        if JournalEntry.objects.filter(key=f"order-paid:{payment.pk}").exists() or payment.refunds.exists():
+            continue
+        order_payment_allocate(payment_id=payment.pk)
+        done += 1
+    return done
