@@ -1,0 +1,3 @@
+"""member pages of the market."""
+
+urlpatterns = []

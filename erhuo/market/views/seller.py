@@ -1,0 +1,3 @@
+"""seller pages of the market."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""staff pages of the market."""
+
+urlpatterns = []
