@@ -121,6 +121,7 @@ ROLES: dict[str, Role] = {
                 _CONSOLE,
                 "payments.confirm_manual_payment",
                 "ledger.view_ledger",
+                "ledger.manage_payouts",
                 "market.view_all_orders",
                 "trust.confirm_deposit_return",
             ),

@@ -21,12 +21,15 @@ def _(message: str) -> str:
 CLEARING_PAYMENTS = "clearing:payments"
 DEPOSIT_FORFEITS = "income:deposit_forfeits"
 EXPERT_COMMISSIONS = "expense:expert_commissions"
+PAYOUTS_IN_TRANSIT = "payouts:in_transit"
 
 
 CASH_NAMES = {
     "manual": gettext_noop("Money received on the group's account (transfers)"),
     "sandbox": gettext_noop("Money received in the sandbox (demo)"),
+    "bank": gettext_noop("Money paid out from the bank account"),
 }
+BANK = "bank"
 
 
 def cash_code(provider: str) -> str:
@@ -91,3 +94,13 @@ def expert_commissions_account() -> Account:
     from erhuo.ledger.services import account_for
 
     return account_for(code=EXPERT_COMMISSIONS, name=_("Expert commissions"), kind=Account.Kind.EXPENSE)
+
+
+def payouts_in_transit_account() -> Account:
+    from erhuo.ledger.services import account_for
+
+    return account_for(
+        code=PAYOUTS_IN_TRANSIT,
+        name=_("Payouts on their way to payees (batched, not yet confirmed)"),
+        kind=Account.Kind.LIABILITY,
+    )

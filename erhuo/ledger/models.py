@@ -9,13 +9,16 @@ equity, so a seller's deposit held is a positive liability balance.
 Entries and postings are never changed or deleted; a mistake is corrected
 by a reversing entry. `balance_fen` is the only column that changes, and
 only inside `services.entry_post`, under a row lock, with F() expressions.
+
+Payouts (`PayoutBatch`, `PayoutLine`) move what payees are owed to
+`payouts:in_transit` and then out of the bank; see `payouts.py`.
 """
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from erhuo.core.models import AppendOnlyError, AppendOnlyQuerySet
+from erhuo.core.models import AppendOnlyError, AppendOnlyQuerySet, AuditTransition, TimeStampedModel
 
 
 class Account(models.Model):
@@ -126,3 +129,124 @@ class Posting(models.Model):
     @property
     def normal_amount_fen(self) -> int:
         return self.account.normal_amount(self.amount_fen)
+
+
+class PayoutBatch(TimeStampedModel):
+    """One run of payouts: every payee owed enough at that moment gets one line for her whole balance.
+
+    Creating the batch moves each line's money from the payee's payable
+    account to `payouts:in_transit`; the batch stays open until finance has
+    settled every line (paid with the bank's reference, or failed and the
+    money put back), then it is closed as paid, partly paid or failed.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open: transfers to make")
+        PAID = "paid", _("Paid")
+        PARTLY_PAID = "partly_paid", _("Partly paid (some transfers failed)")
+        FAILED = "failed", _("Not paid (every transfer failed)")
+
+    S = Status
+    TRANSITIONS = {
+        S.OPEN: {S.PAID, S.PARTLY_PAID, S.FAILED},
+        S.PAID: set(),
+        S.PARTLY_PAID: set(),
+        S.FAILED: set(),
+    }
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    status_changed_at = models.DateTimeField(_("status since"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("payout batch")
+        verbose_name_plural = _("payout batches")
+        permissions = [("manage_payouts", _("Can create payout batches and confirm or fail payouts"))]
+
+    def __str__(self):
+        return f"payout batch #{self.pk} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class PayoutBatchTransition(AuditTransition):
+    subject = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="transitions")
+
+    class Meta(AuditTransition.Meta):
+        verbose_name = _("payout batch status change")
+        verbose_name_plural = _("payout batch status changes")
+
+
+class PayoutLine(TimeStampedModel):
+    """What one payee gets in one batch: the whole balance of one payable account at the batch's creation."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("To transfer")
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Failed (money put back)")
+
+    S = Status
+    TRANSITIONS = {
+        S.PENDING: {S.PAID, S.FAILED},
+        S.PAID: set(),
+        S.FAILED: set(),
+    }
+
+    batch = models.ForeignKey(PayoutBatch, verbose_name=_("batch"), on_delete=models.PROTECT, related_name="lines")
+    payee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("payee"), on_delete=models.PROTECT, related_name="payout_lines"
+    )
+    account = models.ForeignKey(
+        Account, verbose_name=_("paid from account"), on_delete=models.PROTECT, related_name="payout_lines"
+    )
+    amount_fen = models.BigIntegerField(_("amount"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    status_changed_at = models.DateTimeField(_("status since"), auto_now_add=True)
+    # The bank's or Alipay's transaction number, as finance copies it from the transfer.
+    reference = models.CharField(_("transfer reference"), max_length=120, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    failure_reason = models.CharField(_("why the transfer failed"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("payout line")
+        verbose_name_plural = _("payout lines")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount_fen__gt=0), name="payout_line_amount_positive"),
+            # An account's money is in transit at most once: a second batch cannot pay it again.
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=models.Q(status="pending"),
+                name="payout_line_one_pending_per_account",
+            ),
+        ]
+        indexes = [models.Index(fields=["payee", "-created_at"], name="payout_line_payee_recent")]
+
+    def __str__(self):
+        return f"payout line #{self.pk} {self.amount_fen} fen ({self.status})"
+
+    @property
+    def reference_key(self) -> str:
+        """The journal reference shared by this line's entries (batched, paid or failed)."""
+        return f"payout-line:{self.pk}"
+
+
+class PayoutLineTransition(AuditTransition):
+    subject = models.ForeignKey(PayoutLine, on_delete=models.PROTECT, related_name="transitions")
+
+    class Meta(AuditTransition.Meta):
+        verbose_name = _("payout line status change")
+        verbose_name_plural = _("payout line status changes")
