@@ -9,6 +9,7 @@ from erhuo.core.api import install_error_handlers
 from erhuo.core.api import router as system_router
 from erhuo.experts.api import router as experts_router
 from erhuo.ledger.api import router as ledger_router
+from erhuo.market.api import router as market_router
 from erhuo.payments.api import router as payments_router
 from erhuo.trust.api import router as trust_router
 from erhuo.web.api_privacy import router as privacy_router
@@ -34,4 +35,5 @@ api.add_router("", payments_router)
 api.add_router("", trust_router)
 api.add_router("", consignment_router)
 api.add_router("", experts_router)
+api.add_router("", market_router)
 api.add_router("", privacy_router)
