@@ -141,7 +141,7 @@ class PayoutBatch(TimeStampedModel):
     """
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open: transfers to make")
+        OPEN = "open", _("Open")
         PAID = "paid", _("Paid")
         PARTLY_PAID = "partly_paid", _("Partly paid (some transfers failed)")
         FAILED = "failed", _("Not paid (every transfer failed)")

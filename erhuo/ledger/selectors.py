@@ -7,8 +7,9 @@ from erhuo.ledger.models import Account, JournalEntry, PayoutBatch, PayoutLine, 
 
 # Who is paid out: sellers for their sales, experts for their commissions.
 PAYABLE_PREFIXES = ("payable:seller:", "payable:expert_commission:")
-# The accounts the reconciliation page shows on top: money held for others, on its way, or earned.
-KEY_ACCOUNT_PREFIXES = ("escrow:", "clearing:", "payouts:", "income:")
+# The accounts the reconciliation page shows on top: money in the bank and the providers (to compare with
+# their statements), held for others, on its way, or earned.
+KEY_ACCOUNT_PREFIXES = ("cash:", "escrow:", "clearing:", "payouts:", "income:")
 
 
 def balance_fen(account: Account | None) -> int:
@@ -202,7 +203,7 @@ def payouts_problems() -> list[str]:
 
 
 def key_accounts():
-    """Escrow, clearing, payouts in transit and income accounts, by code: what reconciliation shows first."""
+    """Cash, escrow, clearing, payouts in transit and income accounts, by code: what reconciliation shows first."""
     code_filter = Q()
     for prefix in KEY_ACCOUNT_PREFIXES:
         code_filter |= Q(code__startswith=prefix)

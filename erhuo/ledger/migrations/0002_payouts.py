@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('status', models.CharField(choices=[('open', 'Open: transfers to make'), ('paid', 'Paid'), ('partly_paid', 'Partly paid (some transfers failed)'), ('failed', 'Not paid (every transfer failed)')], default='open', max_length=16, verbose_name='status')),
+                ('status', models.CharField(choices=[('open', 'Open'), ('paid', 'Paid'), ('partly_paid', 'Partly paid (some transfers failed)'), ('failed', 'Not paid (every transfer failed)')], default='open', max_length=16, verbose_name='status')),
                 ('status_changed_at', models.DateTimeField(auto_now_add=True, verbose_name='status since')),
                 ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
             ],

@@ -189,7 +189,11 @@ def test_the_page_shows_every_check_the_trial_balance_and_the_key_accounts(finan
     assert names[:2] == ["ledger", "payouts"]
     assert response.context["problem_count"] == 0
     assert response.context["trial"]["difference_fen"] == 0
-    assert [(a.code, a.balance_fen) for a in response.context["key_accounts"]] == [("payouts:in_transit", 3_000)]
+    assert [(a.code, a.balance_fen) for a in response.context["key_accounts"]] == [
+        ("cash:bank", -12_000),
+        ("cash:sandbox", 15_000),
+        ("payouts:in_transit", 3_000),
+    ]
     html = response.content.decode()
     assert "Every check passes" in html
     assert 'data-check="payouts" data-ok="true"' in html
