@@ -12,7 +12,7 @@ Anyone else gets 403.
 from datetime import datetime
 
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from erhuo.core.api import ErrorOut, PageNumberPagination
@@ -228,8 +228,19 @@ class PayoutPreviewOut(Schema):
     lines: list[PayoutPreviewLineOut]
 
 
+MAX_MINIMUM_FEN = 100_000_000_000  # ¥1,000,000,000: a bound, so that no number reaches the database unchecked
+
+
 class BatchCreateIn(Schema):
-    minimum_fen: int = Field(payouts.DEFAULT_MINIMUM_FEN, ge=1, description="Pay every balance of at least this")
+    minimum_fen: int = Field(
+        payouts.DEFAULT_MINIMUM_FEN, ge=1, le=MAX_MINIMUM_FEN, description="Pay every balance of at least this"
+    )
+
+
+class PreviewIn(Schema):
+    minimum_fen: int = Field(
+        payouts.DEFAULT_MINIMUM_FEN, ge=1, le=MAX_MINIMUM_FEN, description="Pay every balance of at least this"
+    )
 
 
 class PaidIn(Schema):
@@ -268,9 +279,9 @@ def payout_batch_list(request):
     response={200: PayoutPreviewOut, 403: ErrorOut, 422: ErrorOut},
     summary="Who a new batch would pay, and how much",
 )
-def payout_preview(request, minimum_fen: int = payouts.DEFAULT_MINIMUM_FEN):
+def payout_preview(request, filters: Query[PreviewIn]):
     _require_payouts(request)
-    minimum_fen = max(minimum_fen, 1)
+    minimum_fen = filters.minimum_fen
     accounts = list(selectors.payout_candidates(minimum_fen=minimum_fen))
     lines = [
         {

@@ -216,3 +216,14 @@ def test_everyone_but_finance_is_refused_every_route_and_nothing_changes(api_cli
 def test_without_a_token_it_is_401(api_client, batch):
     assert api_client.get(f"{API}/batches").status_code == 401
     assert api_client.post(f"{API}/batches", {}).status_code == 401
+
+
+def test_the_preview_minimum_is_bounded(api_client, finance, seller):
+    owe(seller, 500)
+    api_client.login(finance)
+
+    assert [line["amount_fen"] for line in api_client.get(f"{API}/preview", minimum_fen=500).json()["lines"]] == [500]
+    assert api_client.get(f"{API}/preview", minimum_fen=501).json()["lines"] == []
+    assert api_client.get(f"{API}/preview", minimum_fen=0).status_code == 422
+    assert api_client.get(f"{API}/preview", minimum_fen=10**20).status_code == 422
+    assert api_client.post(f"{API}/batches", {"minimum_fen": 10**20}).status_code == 422
