@@ -2,6 +2,8 @@
 
 import logging
 
+from django.utils.translation import gettext_lazy
+
 from erhuo.core import events, realtime
 
 logger = logging.getLogger(__name__)
@@ -27,6 +29,12 @@ def _claim_reserved(event: events.Event) -> None:
 def register() -> None:
     events.on("payment_succeeded")(_payment_succeeded)
     events.on("claim_reserved")(_claim_reserved)
-    from erhuo.market import page_slots
+    from erhuo.ledger import reconciliation
+    from erhuo.market import page_slots, selectors
 
     page_slots.register()
+    reconciliation.register(
+        "orders",
+        gettext_lazy("Orders: escrow equals what open paid orders hold, and each order's money adds up"),
+        selectors.money_problems,
+    )

@@ -5,9 +5,15 @@ from erhuo.market import selectors
 
 
 def claim_button(request, *, item, **kwargs):
+    from erhuo.catalog.models import Item
+    from erhuo.market.services import claims_settle_item
+
     user = getattr(request, "user", None)
     if not selectors.item_visible_to(item, user):
         return None
+    if item.status == Item.Status.RESERVED and claims_settle_item(item_id=item.pk):
+        # The reservation had run out: the item went to the next in line, or back on sale.
+        item.refresh_from_db(fields=["status"])
     return {"item": item, **selectors.queue_summary(item, user)}
 
 
