@@ -99,6 +99,10 @@ def order_create(*, buyer, claim_ids: list[int], address_id: int | None = None, 
         claim_services.claims_settle_item(item_id=item_id, now=now)
     snapshot = _address_snapshot(buyer, address_id)
     with transaction.atomic():
+        # The items first, in primary-key order, as claiming, settling and paying lock them: holding a
+        # claim's row while waiting for its item (the order line's foreign key) deadlocks with them.
+        item_ids = Claim.objects.filter(pk__in=claim_ids, member=buyer).values_list("item_id", flat=True)
+        list(Item.objects.select_for_update().filter(pk__in=list(item_ids)).order_by("pk").values_list("pk", flat=True))
         claims = list(
             Claim.objects.select_for_update(of=("self",))
             .select_related("item", "item__category", "item__category__parent")
@@ -233,6 +237,11 @@ def order_payment_allocate(*, payment_id: int, now=None) -> Order | None:
         if not acceptable or payment.amount_fen != order.total_fen:
             _refund_unallocated(payment, order)
             return order
+        # Other open payments of the order will not be needed. Cancelled before the ledger's accounts are
+        # locked: a notification paying one of them holds its row while it waits for those accounts.
+        others = Payment.objects.filter(purpose="order", reference=order.reference, status__in=Payment.OPEN)
+        for other in others.exclude(pk=payment.pk).order_by("pk"):
+            _cancel_payment_quietly(other)
         entry_post(
             kind="order_paid",
             lines=[
@@ -251,9 +260,6 @@ def order_payment_allocate(*, payment_id: int, now=None) -> Order | None:
             states.transition(line.claim, to=Claim.Status.PURCHASED, event_payload={"member_id": order.buyer_id})
             states.transition(line.item, to=Item.Status.SOLD, note=_("Order %(number)s") % {"number": order.number})
             claim_services.claims_close_queue(item=line.item)
-        # Other open payments of the order will not be needed.
-        for other in Payment.objects.filter(purpose="order", reference=order.reference, status__in=Payment.OPEN):
-            _cancel_payment_quietly(other)
     return order
 
 
@@ -278,10 +284,14 @@ def _cancel_payment_quietly(payment: Payment) -> None:
     A payment with a real provider stays open: if its money still arrives,
     it is refunded when its notification comes (`order_payment_allocate`).
     """
-    if payment.provider == Provider.SANDBOX or (
-        payment.provider == Provider.MANUAL and payment.status == Payment.Status.PENDING
-    ):
-        payment_services.payment_cancel(payment_id=payment.pk, payer=payment.payer)
+    if payment.provider not in (Provider.SANDBOX, Provider.MANUAL):
+        return
+    # Locked and read again: a notification may be paying it this very moment. Once it has, it is not
+    # ours to cancel any more; its own allocation keeps or refunds the money.
+    current = Payment.objects.select_for_update().filter(pk=payment.pk, status__in=Payment.OPEN).first()
+    if current is None or (current.provider == Provider.MANUAL and current.status != Payment.Status.PENDING):
+        return
+    payment_services.payment_cancel(payment_id=current.pk, payer=current.payer)
 
 
 # --- money out --------------------------------------------------------------------------------
