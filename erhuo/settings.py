@@ -295,6 +295,27 @@ ERHUO_PAYMENT_PROVIDERS = env_list("ERHUO_PAYMENT_PROVIDERS") or (
 ERHUO_SANDBOX_PAY_SECRET = os.environ.get("ERHUO_SANDBOX_PAY_SECRET", "")
 # Shown to members paying by manual transfer (the group's collection account).
 ERHUO_MANUAL_PAYEE_NAME = os.environ.get("ERHUO_MANUAL_PAYEE_NAME", "二货社区 收款账户")
+# Alipay and WeChat Pay (ADR 9): each is on only when listed in ERHUO_PAYMENT_PROVIDERS *and* configured.
+# The public https address providers send their notifications to and return the payer to.
+ERHUO_PAYMENT_BASE_URL = os.environ.get("ERHUO_PAYMENT_BASE_URL", "").rstrip("/")
+# Trade numbers sent to providers are "<prefix><payment id>"; a different prefix per environment that
+# shares a merchant account (staging, a reset demo) keeps their numbers apart. Letters and digits only.
+ERHUO_PAYMENT_TRADE_PREFIX = os.environ.get("ERHUO_PAYMENT_TRADE_PREFIX", "EH")
+# Keys: PEM text, a path to a PEM file, or the bare base64 body the provider's console shows.
+ERHUO_ALIPAY_APP_ID = os.environ.get("ERHUO_ALIPAY_APP_ID", "")
+ERHUO_ALIPAY_PRIVATE_KEY = os.environ.get("ERHUO_ALIPAY_PRIVATE_KEY", "")
+ERHUO_ALIPAY_PUBLIC_KEY = os.environ.get("ERHUO_ALIPAY_PUBLIC_KEY", "")
+ERHUO_ALIPAY_SANDBOX = env_bool("ERHUO_ALIPAY_SANDBOX", False)
+ERHUO_WECHATPAY_MCHID = os.environ.get("ERHUO_WECHATPAY_MCHID", "")
+ERHUO_WECHATPAY_APPID = os.environ.get("ERHUO_WECHATPAY_APPID", "")
+ERHUO_WECHATPAY_PRIVATE_KEY = os.environ.get("ERHUO_WECHATPAY_PRIVATE_KEY", "")
+ERHUO_WECHATPAY_CERT_SERIAL_NO = os.environ.get("ERHUO_WECHATPAY_CERT_SERIAL_NO", "")
+ERHUO_WECHATPAY_APIV3_KEY = os.environ.get("ERHUO_WECHATPAY_APIV3_KEY", "")
+# "WeChat Pay public key" mode: notifications are verified with this key, no certificate download.
+ERHUO_WECHATPAY_PUBLIC_KEY = os.environ.get("ERHUO_WECHATPAY_PUBLIC_KEY", "")
+ERHUO_WECHATPAY_PUBLIC_KEY_ID = os.environ.get("ERHUO_WECHATPAY_PUBLIC_KEY_ID", "")
+# A WeChat notification signed longer ago than this (seconds) is refused.
+ERHUO_WECHATPAY_NOTIFY_MAX_AGE = int(os.environ.get("ERHUO_WECHATPAY_NOTIFY_MAX_AGE", "300"))
 
 # --- security -------------------------------------------------------------
 

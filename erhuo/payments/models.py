@@ -1,10 +1,15 @@
-"""Payments: one record per charge, whatever the provider.
+"""Payments: one record per charge, whatever the provider, and its refunds.
 
 `payments` knows nothing of what is being paid for: a payment carries a
-`purpose` ("deposit", later "order") and a `reference` the paying app
+`purpose` ("deposit", "order") and a `reference` the paying app
 understands. When a payment succeeds, the money is posted to the ledger
 (provider cash → payments clearing) and `payment_succeeded` is emitted
 after commit; the app that asked for the payment allocates it.
+
+A refund gives part or all of a succeeded payment back through the same
+provider. The app asking for it has already moved the money back into
+payments clearing; when the provider confirms, clearing → provider cash is
+posted and `refund_succeeded` is emitted (ADR 9).
 """
 
 from django.conf import settings
@@ -18,6 +23,8 @@ from erhuo.core.storage import private_storage
 class Provider(models.TextChoices):
     MANUAL = "manual", _("Transfer to the group's account (confirmed by finance)")
     SANDBOX = "sandbox", _("Sandbox (demo and tests)")
+    ALIPAY = "alipay", _("Alipay")
+    WECHAT = "wechat", _("WeChat Pay")
 
 
 class Payment(TimeStampedModel):
@@ -103,6 +110,10 @@ class PaymentNotification(models.Model):
     # Unique per provider event: a replay finds its row and changes nothing.
     event_key = models.CharField(max_length=120, unique=True, null=True, blank=True)
     payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="notifications")
+    # Set for a provider's refund notification (the payment is the refund's).
+    refund = models.ForeignKey(
+        "payments.Refund", null=True, blank=True, on_delete=models.PROTECT, related_name="notifications"
+    )
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     detail = models.CharField(max_length=300, blank=True)
     payload = models.JSONField(default=dict, blank=True)
@@ -117,3 +128,58 @@ class PaymentNotification(models.Model):
 
     def __str__(self):
         return f"{self.provider} {self.event_key} {self.outcome}"
+
+
+class Refund(TimeStampedModel):
+    """Money of a succeeded payment going back to its payer, through the payment's provider."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Being refunded")
+        SUCCEEDED = "succeeded", _("Refunded")
+        FAILED = "failed", _("Refund failed")
+
+    S = Status
+    TRANSITIONS = {
+        S.PENDING: {S.SUCCEEDED, S.FAILED},
+        S.SUCCEEDED: set(),
+        S.FAILED: set(),
+    }
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount_fen = models.BigIntegerField(_("amount"))
+    reason = models.CharField(_("reason"), max_length=300)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    status_changed_at = models.DateTimeField(_("status since"), auto_now_add=True)
+    # The asking app's key: asking again with it returns this refund instead of paying twice.
+    key = models.CharField(_("idempotency key"), max_length=120, unique=True, null=True, blank=True)
+    provider_reference = models.CharField(_("provider's refund id"), max_length=80, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    succeeded_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
+    # Calls made to the provider (Alipay, WeChat Pay); a pending refund is asked again later.
+    attempts = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount_fen__gt=0), name="refund_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="refund_queue")]
+
+    def __str__(self):
+        return f"refund #{self.pk} of payment #{self.payment_id}: {self.amount_fen} fen ({self.status})"
+
+
+class RefundTransition(AuditTransition):
+    subject = models.ForeignKey(Refund, on_delete=models.PROTECT, related_name="transitions")
+
+    class Meta(AuditTransition.Meta):
+        verbose_name = _("refund status change")
+        verbose_name_plural = _("refund status changes")

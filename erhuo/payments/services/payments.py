@@ -1,12 +1,12 @@
-"""Every write to payments goes through here.
+"""Payments: creating, paying by transfer, cancelling.
 
 The flow: the app that needs money calls `payment_create` (idempotent on
 the client's key); the payer pays by manual transfer (`payment_proof_submit`,
 then finance's `payment_manual_confirm` or `payment_manual_reject`) or
-through a provider whose notification reaches `notification_receive`.
-Success posts provider cash → payments clearing in the ledger in the same
-transaction as the status change, and emits `payment_succeeded` after
-commit for the app that asked to allocate the money.
+through a provider whose notification reaches `notification_receive`
+(`services.notifications`). Success posts provider cash → payments clearing
+in the ledger in the same transaction as the status change, and emits
+`payment_succeeded` after commit for the app that asked to allocate the money.
 """
 
 from django.db import IntegrityError, transaction
@@ -18,11 +18,10 @@ from django.utils.translation import gettext as _
 from erhuo.core import states
 from erhuo.core.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
 from erhuo.core.images import clean_image
-from erhuo.core.money import format_fen
 from erhuo.ledger import accounts as ledger_accounts
 from erhuo.ledger.services import entry_post
-from erhuo.payments.models import Payment, PaymentNotification, Provider
-from erhuo.payments.providers import NotificationRejected, provider_for
+from erhuo.payments.models import Payment, Provider, Refund
+from erhuo.payments.providers import provider_for
 
 CONFIRM_PERMISSION = "payments.confirm_manual_payment"
 MAX_AMOUNT_FEN = 10_000_000  # ¥100,000: above this, something is wrong with the caller
@@ -93,9 +92,14 @@ def _same_request_or_conflict(existing: Payment, *, amount_fen: int, purpose: st
     return existing
 
 
-def payment_start(*, payment: Payment) -> dict:
-    """What the payer must do next (instructions, or where to go)."""
-    return provider_for(payment.provider).start(payment)
+def payment_start(*, payment: Payment, mobile: bool = False, openid: str = "", client_ip: str = "") -> dict:
+    """What the payer must do next (instructions, where to go, or what the page hands to the provider).
+
+    `mobile` picks Alipay's phone page; `openid` (the payer inside WeChat)
+    picks WeChat Pay's JSAPI over H5; `client_ip` is what WeChat Pay's H5
+    asks for. Raises `ProviderError` when the provider cannot be reached.
+    """
+    return provider_for(payment.provider).start(payment, mobile=mobile, openid=openid, client_ip=client_ip)
 
 
 def _open_payment_of(payment_id: int, payer) -> Payment:
@@ -228,112 +232,16 @@ def payment_cancel(*, payment_id: int, payer) -> Payment:
     return payment
 
 
-def notification_receive(*, provider: str, body: bytes, headers) -> PaymentNotification:
-    """Apply a provider's notification once.
-
-    A bad signature, an unknown payment or a wrong amount is recorded as
-    rejected and raised (nothing else changes). A replay of an applied
-    event finds its key and changes nothing. The event key is stored in the
-    same transaction as the payment's change, so a crash between the two
-    cannot happen.
-    """
-    from erhuo.payments.providers import enabled_providers
-
-    if provider not in enabled_providers():
-        # A provider switched off (the sandbox in production) accepts nothing, however well signed.
-        _record_rejected(provider, "provider not enabled", body=body)
-        raise NotificationRejected(_("This payment method is not available."), code="provider_unavailable")
-    backend = provider_for(provider)
-    try:
-        notification = backend.verify_notification(body, headers)
-    except NotificationRejected as error:
-        _record_rejected(provider, str(error.message), body=body)
-        raise
-    if PaymentNotification.objects.filter(event_key=notification.event_key).exists():
-        return _record_duplicate(provider, notification)
-    try:
-        with transaction.atomic():
-            payment = Payment.objects.select_for_update().filter(pk=notification.payment_id, provider=provider).first()
-            problem = _notification_problem(payment, notification)
-            if problem:
-                raise NotificationRejected(problem)
-            record = PaymentNotification.objects.create(
-                provider=provider,
-                event_key=notification.event_key,
-                payment=payment,
-                outcome=PaymentNotification.Outcome.APPLIED,
-                payload=notification.payload,
-            )
-            if notification.status == "succeeded" and payment.status in Payment.OPEN:
-                _succeed(
-                    payment,
-                    actor=None,
-                    provider_reference=notification.provider_reference,
-                    note=_("Paid through %(provider)s") % {"provider": payment.get_provider_display()},
-                )
-            elif notification.status == "failed" and payment.status in Payment.OPEN:
-                states.transition(payment, to=Payment.Status.FAILED, note=_("The provider reported a failure"))
-            # A late "failed" after success, or a second success, changes nothing.
-            return record
-    except NotificationRejected as error:
-        _record_rejected(provider, str(error.message), body=body)
-        raise
-    except IntegrityError:
-        # The same event arrived twice at once: the other delivery applied it.
-        return _record_duplicate(provider, notification)
-
-
-def _notification_problem(payment: Payment | None, notification) -> str:
-    if payment is None:
-        return _("The notification names an unknown payment.")
-    if notification.amount_fen != payment.amount_fen:
-        return _("The notification's amount (%(got)s) differs from the payment's (%(expected)s).") % {
-            "got": format_fen(notification.amount_fen),
-            "expected": format_fen(payment.amount_fen),
-        }
-    if notification.status not in {"succeeded", "failed"}:
-        return _("The notification's status is unknown.")
-    return ""
-
-
-def _record_rejected(provider: str, detail: str, *, body: bytes) -> None:
-    PaymentNotification.objects.create(
-        provider=provider,
-        outcome=PaymentNotification.Outcome.REJECTED,
-        detail=detail[:300],
-        payload={"raw": body[:2000].decode("utf-8", "replace")},
-    )
-
-
-def _record_duplicate(provider: str, notification) -> PaymentNotification:
-    return PaymentNotification.objects.create(
-        provider=provider,
-        payment_id=notification.payment_id if Payment.objects.filter(pk=notification.payment_id).exists() else None,
-        outcome=PaymentNotification.Outcome.DUPLICATE,
-        detail=f"replay of {notification.event_key}"[:300],
-        payload=notification.payload,
-    )
-
-
-def sandbox_pay(*, payment_id: int, payer) -> PaymentNotification:
-    """The payer pays in the sandbox: the sandbox 'provider' sends its signed notification to us."""
-    payment = _open_payment_of(payment_id, payer)
-    if payment.provider != Provider.SANDBOX:
-        raise PaymentError(_("This payment is not a sandbox payment."), code="not_sandbox")
-    if payment.status not in Payment.OPEN:
-        raise PaymentError(
-            _("This payment is already %(status)s.") % {"status": payment.get_status_display()},
-            code="payment_closed",
-        )
-    body, headers = provider_for(Provider.SANDBOX).notification_for(payment)
-    return notification_receive(provider=Provider.SANDBOX, body=body, headers=headers)
-
-
 def erase_blockers(*, user) -> list[str]:
+    blockers = []
     open_count = Payment.objects.filter(payer=user, status__in=Payment.OPEN).count()
     if open_count:
-        return [_("%(count)s payment(s) still waiting; pay or cancel them first.") % {"count": open_count}]
-    return []
+        blockers.append(_("%(count)s payment(s) still waiting; pay or cancel them first.") % {"count": open_count})
+    # Finance needs to know whom to pay back until every refund is settled.
+    refunding = Refund.objects.filter(payment__payer=user, status=Refund.Status.PENDING).count()
+    if refunding:
+        blockers.append(_("%(count)s refund(s) still on their way to you.") % {"count": refunding})
+    return blockers
 
 
 def personal_data_erase(*, user) -> None:
