@@ -1,8 +1,8 @@
-"""Payments in the admin: read-only. Payments change only through their services (and finance's queue)."""
+"""Payments and refunds in the admin: read-only. They change only through their services (and finance's queue)."""
 
 from django.contrib import admin
 
-from erhuo.payments.models import Payment, PaymentNotification, PaymentTransition
+from erhuo.payments.models import Payment, PaymentNotification, PaymentTransition, Refund, RefundTransition
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -27,6 +27,22 @@ class PaymentTransitionInline(admin.TabularInline):
         return False
 
 
+class RefundInline(admin.TabularInline):
+    model = Refund
+    fields = ("created_at", "amount_fen", "status", "reason", "provider_reference", "succeeded_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class RefundTransitionInline(PaymentTransitionInline):
+    model = RefundTransition
+
+
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = ("pk", "purpose", "reference", "amount_fen", "provider", "status", "payer", "created_at")
@@ -34,11 +50,19 @@ class PaymentAdmin(ReadOnlyAdmin):
     search_fields = ("reference", "provider_reference", "=pk")
     # The transfer screenshot is personal: it is shown on finance's queue through a permission-checked view.
     exclude = ("proof",)
-    inlines = [PaymentTransitionInline]
+    inlines = [PaymentTransitionInline, RefundInline]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "payment", "amount_fen", "status", "key", "created_at", "succeeded_at")
+    list_filter = ("status", "payment__provider")
+    search_fields = ("key", "provider_reference", "=pk", "=payment__pk")
+    inlines = [RefundTransitionInline]
 
 
 @admin.register(PaymentNotification)
 class PaymentNotificationAdmin(ReadOnlyAdmin):
-    list_display = ("pk", "provider", "event_key", "payment", "outcome", "created_at")
+    list_display = ("pk", "provider", "event_key", "payment", "refund", "outcome", "created_at")
     list_filter = ("provider", "outcome")
     search_fields = ("event_key", "detail")

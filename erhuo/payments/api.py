@@ -1,31 +1,83 @@
-"""The payments API: a payer's payment, paying it, finance's manual queue, and provider notifications.
+"""The payments API: a payer's payment and its refunds, paying, finance's queues, and provider notifications.
 
 A payment exists only for its payer and for finance; anyone else gets 404,
 as if it did not exist. Finance routes need `payments.confirm_manual_payment`
 (403 otherwise; the services check it again). Provider notifications arrive
 unauthenticated and are trusted only after their signature is verified: a
-tampered body is recorded as rejected (400 with the code) and changes
-nothing; a replayed one is recorded as a duplicate and changes nothing.
+tampered body is recorded as rejected and changes nothing; a replayed one is
+recorded as a duplicate and changes nothing. Each provider gets the answer
+it expects: the sandbox JSON, Alipay the plain text "success" (or "fail"),
+WeChat Pay 204 (or 4xx with `{"code": "FAIL", "message"}`).
 """
 
 from datetime import datetime
 
+from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 
 from erhuo.core.api import ErrorOut, PageNumberPagination
-from erhuo.core.errors import NotFound, PermissionRefused
+from erhuo.core.errors import DomainError, NotFound, PermissionRefused
 from erhuo.payments import selectors, services
 from erhuo.payments.models import Payment, Provider
 from erhuo.payments.providers import enabled_providers
-from erhuo.payments.views import rejection_reason
+from erhuo.payments.views import client_hints, rejection_reason
 
 router = Router(tags=["payments"])
 
 FINANCE_PERMISSION = services.CONFIRM_PERMISSION
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+class RefundOut(Schema):
+    id: int
+    payment_id: int
+    amount_fen: int
+    reason: str
+    status: str = Field(..., description="pending, succeeded or failed")
+    status_label: str
+    created_at: datetime
+    succeeded_at: datetime | None
+    provider_reference: str
+
+    @staticmethod
+    def resolve_status_label(obj):
+        return obj.get_status_display()
+
+
+class FinanceRefundOut(RefundOut):
+    provider: str
+    payer_id: int
+    payer_name: str
+    payment_amount_fen: int
+    payment_description: str
+    payment_paid_at: datetime | None
+
+    @staticmethod
+    def resolve_provider(obj):
+        return obj.payment.provider
+
+    @staticmethod
+    def resolve_payer_id(obj):
+        return obj.payment.payer_id
+
+    @staticmethod
+    def resolve_payer_name(obj):
+        return obj.payment.payer.display_name
+
+    @staticmethod
+    def resolve_payment_amount_fen(obj):
+        return obj.payment.amount_fen
+
+    @staticmethod
+    def resolve_payment_description(obj):
+        return obj.payment.description
+
+    @staticmethod
+    def resolve_payment_paid_at(obj):
+        return obj.payment.paid_at
 
 
 class PaymentOut(Schema):
@@ -46,6 +98,8 @@ class PaymentOut(Schema):
     proof_url: str | None = Field(None, description="The transfer screenshot (payer and finance only)")
     rejection_reason: str = Field("", description="Finance's reason when a manual transfer was rejected")
     next: dict | None = Field(None, description="What the payer must do next while the payment is open (payer only)")
+    refunded_fen: int = Field(0, description="What was paid back (refunds that succeeded)")
+    refunds: list[RefundOut] = Field([], description="Refunds of this payment, oldest first, whatever their status")
 
     @staticmethod
     def resolve_status_label(obj):
@@ -70,7 +124,19 @@ class PaymentOut(Schema):
         request = context["request"]
         if obj.payer_id != request.user.pk or not obj.is_open:
             return None
-        return services.payment_start(payment=obj)
+        try:
+            return services.payment_start(payment=obj, **client_hints(request))
+        except DomainError as error:
+            # The provider cannot be reached just now: the payment itself is still readable.
+            return {"kind": "unavailable", "code": error.code, "detail": str(error.message)}
+
+    @staticmethod
+    def resolve_refunded_fen(obj):
+        return selectors.refunded_fen(obj)
+
+    @staticmethod
+    def resolve_refunds(obj):
+        return list(obj.refunds.all())
 
 
 class RejectIn(Schema):
@@ -132,6 +198,71 @@ def notify_sandbox(request):
     return Status(200, {"outcome": record.outcome})
 
 
+FORM_BODY = {
+    "requestBody": {
+        "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}},
+        "required": True,
+    }
+}
+
+
+@router.post(
+    "/payments/notify/alipay",
+    auth=None,
+    url_name="notify_alipay",
+    response={404: ErrorOut},
+    summary="Alipay asynchronous notification (RSA2-signed form)",
+    openapi_extra={
+        **FORM_BODY,
+        "responses": {
+            "200": {"description": "Applied, or a replay", "content": {"text/plain": {"schema": {"type": "string"}}}},
+            "400": {"description": "Rejected", "content": {"text/plain": {"schema": {"type": "string"}}}},
+        },
+    },
+)
+def notify_alipay(request):
+    """Alipay posts a form; its RSA2 signature is verified before anything is read. The answer is the plain
+    text Alipay expects: `success` (applied or a replay: stop sending) or `fail` (send again later)."""
+    if Provider.ALIPAY not in enabled_providers():
+        raise NotFound(_("This payment method is not available."), code="provider_unavailable")
+    try:
+        services.notification_receive(provider=Provider.ALIPAY, body=request.body, headers=request.headers)
+    except DomainError:
+        return HttpResponse("fail", content_type="text/plain", status=400)
+    return HttpResponse("success", content_type="text/plain")
+
+
+def _wechat_failure(message, status: int) -> JsonResponse:
+    return JsonResponse({"code": "FAIL", "message": str(message)}, status=status)
+
+
+@router.post(
+    "/payments/notify/wechat",
+    auth=None,
+    url_name="notify_wechat",
+    response={204: None},
+    summary="WeChat Pay v3 notification (signed, resource encrypted)",
+    openapi_extra={
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}, "required": True},
+        "responses": {
+            "400": {"description": "Rejected: {code: FAIL, message}"},
+            "404": {"description": "WeChat Pay is off: {code: FAIL, message}"},
+        },
+    },
+)
+def notify_wechat(request):
+    """The `Wechatpay-*` headers' signature is verified and the resource decrypted before anything is read.
+    Applied or a replay: 204, no body. Otherwise 4xx with `{"code": "FAIL", "message": ...}`, and WeChat Pay
+    sends it again later."""
+    if Provider.WECHAT not in enabled_providers():
+        return _wechat_failure(_("This payment method is not available."), 404)
+    try:
+        services.notification_receive(provider=Provider.WECHAT, body=request.body, headers=request.headers)
+    except DomainError as error:
+        return _wechat_failure(error.message, error.status if 400 <= error.status < 600 else 400)
+    return HttpResponse(status=204)
+
+
 @router.get(
     "/payments/manual-queue",
     response={200: list[PaymentOut], 403: ErrorOut},
@@ -141,6 +272,29 @@ def notify_sandbox(request):
 def manual_queue(request):
     _require_finance(request)
     return selectors.manual_queue()
+
+
+@router.get(
+    "/payments/refunds/pending",
+    response={200: list[FinanceRefundOut], 403: ErrorOut},
+    summary="Refunds of manual transfers finance must pay back by hand, oldest first",
+)
+@paginate(PageNumberPagination, page_size=30)
+def refunds_pending(request):
+    _require_finance(request)
+    return selectors.manual_refund_queue()
+
+
+@router.post(
+    "/payments/refunds/{int:refund_id}/confirm",
+    response={200: FinanceRefundOut, **ERRORS},
+    summary="Finance: the refund was transferred back",
+)
+def refund_confirm(request, refund_id: int, payload: ConfirmIn = None):
+    """Finance transferred a manual payment's refund back by hand; the books follow (clearing → cash)."""
+    _require_finance(request)
+    services.refund_manual_confirm(refund_id=refund_id, actor=request.user, note=payload.note if payload else "")
+    return Status(200, selectors.refund_get(refund_id=refund_id))
 
 
 @router.get("/payments/{int:payment_id}", response={200: PaymentOut, 404: ErrorOut}, summary="One payment")

@@ -6,3 +6,6 @@ class PaymentsConfig(AppConfig):
     name = "erhuo.payments"
     label = "payments"
     verbose_name = _("Payments")
+
+    def ready(self):
+        from erhuo.payments import checks  # noqa: F401 (registers the providers' configuration check)

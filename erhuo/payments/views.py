@@ -1,13 +1,15 @@
-"""Payment pages: the payer's pay page, and finance's queue of manual transfers.
+"""Payment pages: the payer's pay page, and finance's queue of manual transfers and refunds.
 
 Thin: forms parse, one service writes, selectors read. A payment exists only
 for its payer (another member gets 404, as if it did not exist); finance
-(`payments.confirm_manual_payment`) works the queue. The transfer
+(`payments.confirm_manual_payment`) works the queue: transfers to confirm,
+and refunds of manual transfers to pay back by hand. The transfer
 screenshots are personal: they are never linked by their storage URL, only
 through `proof_image`, which checks that the viewer is the payer or finance.
 """
 
 import mimetypes
+import re
 from functools import wraps
 
 from django import forms
@@ -30,6 +32,7 @@ from erhuo.payments.providers import enabled_providers
 
 FINANCE_PERMISSION = services.CONFIRM_PERMISSION
 QUEUE_PAGE_SIZE = 30
+REFUND_QUEUE_LIMIT = 100
 IMAGE_ACCEPT = "image/jpeg,image/png,image/webp"
 
 
@@ -67,6 +70,15 @@ class ConfirmForm(ServiceFormMixin, forms.Form):
     note = forms.CharField(label=gettext_lazy("Note (optional)"), max_length=300, required=False)
 
 
+class RefundConfirmForm(ServiceFormMixin, forms.Form):
+    note = forms.CharField(
+        label=gettext_lazy("Note (optional)"),
+        max_length=300,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": gettext_lazy("e.g. sent back by Alipay transfer")}),
+    )
+
+
 class RejectForm(ServiceFormMixin, forms.Form):
     reason = forms.CharField(
         label=gettext_lazy("Why the transfer is not accepted (the payer reads this)"),
@@ -85,6 +97,28 @@ def _own_payment_or_404(request, payment_id: int) -> Payment:
     return payment
 
 
+MOBILE_AGENT = re.compile(r"Mobile|Android|iPhone|iPad|MicroMessenger|HarmonyOS", re.IGNORECASE)
+
+
+def client_hints(request) -> dict:
+    """What a provider's start needs to know of the payer's device: a phone (Alipay's wap page), their IP
+    (WeChat Pay's H5). The WeChat openid comes with WeChat sign-in, which Erhuo does not have yet."""
+    return {
+        "mobile": bool(MOBILE_AGENT.search(request.headers.get("User-Agent", ""))),
+        "client_ip": request.META.get("REMOTE_ADDR", ""),
+    }
+
+
+def _instructions(request, payment: Payment) -> tuple[dict | None, str]:
+    """(what the payer does next, or None; an error to show when the provider cannot be reached)."""
+    if not payment.is_open:
+        return None, ""
+    try:
+        return services.payment_start(payment=payment, **client_hints(request)), ""
+    except DomainError as error:
+        return None, str(error.message)
+
+
 def rejection_reason(steps) -> str:
     """Finance's reason for the last rejection, if the payment was rejected."""
     for step in reversed(steps):
@@ -95,12 +129,16 @@ def rejection_reason(steps) -> str:
 
 def _render_pay(request, payment: Payment, *, proof_form=None, error: str = "", status: int = 200):
     steps = list(selectors.payment_history(payment=payment))
+    instructions, provider_error = _instructions(request, payment)
     return render(
         request,
         "payments/pay.html",
         {
             "payment": payment,
-            "instructions": services.payment_start(payment=payment) if payment.is_open else None,
+            "instructions": instructions,
+            "provider_error": provider_error,
+            "refunds": list(selectors.refunds_of(payment=payment)),
+            "refunded_fen": selectors.refunded_fen(payment),
             "steps": steps,
             "status_labels": dict(Payment.Status.choices),
             "rejection_reason": rejection_reason(steps) if payment.status == Payment.Status.FAILED else "",
@@ -209,10 +247,25 @@ def _render_queue(request, *, forms_for: dict | None = None, status: int = 200):
         }
         for payment in page.object_list
     ]
+    refund_rows = [
+        {
+            "refund": refund,
+            "confirm_form": forms_for.get(("refund", refund.pk)) or RefundConfirmForm(prefix=f"f{refund.pk}"),
+        }
+        # Refunds wait on money someone is owed: all of them are shown, oldest first.
+        for refund in selectors.manual_refund_queue()[:REFUND_QUEUE_LIMIT]
+    ]
     return render(
         request,
         "payments/finance_queue.html",
-        {"page": page, "rows": rows, "notifications": list(selectors.notifications_recent(limit=30))},
+        {
+            "page": page,
+            "rows": rows,
+            "refund_rows": refund_rows,
+            "refund_count": selectors.manual_refund_queue().count(),
+            "provider_refunds": list(selectors.provider_refunds_pending()[:REFUND_QUEUE_LIMIT]),
+            "notifications": list(selectors.notifications_recent(limit=30)),
+        },
         status=status,
     )
 
@@ -223,7 +276,7 @@ def finance_queue(request):
     return _render_queue(request)
 
 
-def _finance_action(request, payment_id: int, *, kind: str, form, call, success: str):
+def _finance_action(request, object_id: int, *, kind: str, form, call, success: str):
     status = 422
     if form.is_valid():
         try:
@@ -236,7 +289,7 @@ def _finance_action(request, payment_id: int, *, kind: str, form, call, success:
         else:
             messages.success(request, success)
             return redirect("payments:finance_queue")
-    return _render_queue(request, forms_for={(kind, payment_id): form}, status=status)
+    return _render_queue(request, forms_for={(kind, object_id): form}, status=status)
 
 
 @finance_required
@@ -267,6 +320,19 @@ def finance_reject(request, payment_id: int):
     )
 
 
+@finance_required
+@require_POST
+def finance_refund_confirm(request, refund_id: int):
+    return _finance_action(
+        request,
+        refund_id,
+        kind="refund",
+        form=RefundConfirmForm(request.POST, prefix=f"f{refund_id}"),
+        call=lambda data: services.refund_manual_confirm(refund_id=refund_id, actor=request.user, note=data["note"]),
+        success=_("Refund #%(id)s confirmed: the books show the money paid back.") % {"id": refund_id},
+    )
+
+
 urlpatterns = [
     path("pay/<int:payment_id>/", pay, name="pay"),
     path("pay/<int:payment_id>/proof/", proof_submit, name="proof_submit"),
@@ -276,4 +342,5 @@ urlpatterns = [
     path("ops/payments/", finance_queue, name="finance_queue"),
     path("ops/payments/<int:payment_id>/confirm/", finance_confirm, name="finance_confirm"),
     path("ops/payments/<int:payment_id>/reject/", finance_reject, name="finance_reject"),
+    path("ops/payments/refunds/<int:refund_id>/confirm/", finance_refund_confirm, name="finance_refund_confirm"),
 ]
