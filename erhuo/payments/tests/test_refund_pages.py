@@ -14,6 +14,7 @@ from erhuo.core.testing import png_upload
 from erhuo.ledger.models import JournalEntry
 from erhuo.payments import services
 from erhuo.payments.models import Payment, Refund, RefundTransition
+from erhuo.payments.tests import fakes
 
 pytestmark = pytest.mark.django_db
 
@@ -164,3 +165,19 @@ def test_the_alipay_pay_page_links_to_alipay(member, alipay):
     assert page.context["instructions"]["url"].startswith("https://openapi.alipay.com/gateway.do?")
     assert 'data-testid="provider-pay-link"' in body
     assert "Pay ¥300.00 with Alipay" in body
+
+
+def test_the_queue_shows_refunds_still_waiting_for_a_provider(member, finance, alipay):
+    payment = services.payment_create(
+        payer=member, amount_fen=30_000, purpose="test", reference="t", description="押金", provider="alipay"
+    )
+    body = fakes.alipay_notification(fakes.alipay_trade_params(payment))
+    services.notification_receive(provider="alipay", body=body, headers={})
+    # Asked, but the call to Alipay (after commit) has not happened: it waits.
+    refund = services.refund_request(payment_id=payment.pk, amount_fen=12_000, reason="退货", key="k")
+
+    response = as_user(finance).get(QUEUE)
+
+    assert [r.pk for r in response.context["provider_refunds"]] == [refund.pk]
+    assert response.context["refund_rows"] == []
+    assert 'data-testid="provider-refunds"' in response.content.decode()
