@@ -41,6 +41,7 @@ from erhuo.consignment.forms import (
 )
 from erhuo.consignment.models import Consignment, IntakeBatch, Station
 from erhuo.core.errors import DomainError
+from erhuo.pricing import fees
 
 S = Item.Status
 BATCHES_PER_PAGE = 10
@@ -407,6 +408,10 @@ def _render_item(request, item: Item, *, forms: dict | None = None, status: int 
     if consignment.needs_authentication and selectors.public_authentication_report(item_id=item.pk) is not None:
         report_url = authentication_report_url(item.pk)
     row = item_row(item, batch=consignment.batch, hours=selectors.sla_hours(), now=timezone.now())
+    # What a sale at the suggested price would leave her, and the commission rule, before she answers.
+    price_breakdown = None
+    if price_pending and consignment.suggested_price_fen:
+        price_breakdown = selectors.sale_breakdown(item, price_fen=consignment.suggested_price_fen)
     return render(
         request,
         "consignment/seller/item.html",
@@ -426,6 +431,8 @@ def _render_item(request, item: Item, *, forms: dict | None = None, status: int 
             "withdraw_form": forms.get("withdraw") or WithdrawForm(),
             "withdrawal": _withdrawal(item),
             "report_url": report_url,
+            "price_breakdown": price_breakdown,
+            "commission_tiers": fees.tier_rows() if price_pending else [],
         },
         status=status,
     )
