@@ -309,6 +309,9 @@ def _refund(order: Order, *, amount_fen: int, reason: str, key: str, actor=None,
             % {"held": format_fen(order.held_fen)},
             code="refund_exceeds_payment",
         )
+    # The payment's row before the ledger's accounts, the order payments takes them in: finance confirming
+    # another refund of this payment (or a provider's refund notification) holds the row, then the accounts.
+    list(Payment.objects.select_for_update().filter(pk=order.payment_id).values_list("pk", flat=True))
     entry_post(
         kind="order_refund",
         lines=[(market_accounts.escrow_account(), amount_fen), (ledger_accounts.clearing_account(), -amount_fen)],
@@ -571,13 +574,21 @@ def orders_settle(*, order: Order | None = None, now=None) -> int:
         pending, late, due = (qs.filter(pk=order.pk) for qs in (pending, late, due))
     for item_id in set(OrderLine.objects.filter(order__in=pending).values_list("item_id", flat=True)):
         done += claim_services.claims_settle_item(item_id=item_id, now=now)
+    # Each order is checked again under its lock; one that moved meanwhile (shipped at the last minute, a
+    # return opened at the last moment) is left alone rather than failing the others.
     for overdue in list(late[:200]):
-        _cancel_not_shipped(overdue, now=now)
+        try:
+            _cancel_not_shipped(overdue, now=now)
+        except Conflict:
+            continue
         done += 1
     for delivered in list(due[:200]):
         if ReturnRequest.objects.filter(line__order=delivered, status=ReturnRequest.Status.REQUESTED).exists():
             continue
-        order_complete(order_id=delivered.pk, now=now)
+        try:
+            order_complete(order_id=delivered.pk, now=now)
+        except Conflict:
+            continue
         done += 1
     return done
 

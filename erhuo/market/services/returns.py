@@ -21,6 +21,7 @@ from erhuo.core.money import format_fen
 from erhuo.market import selectors
 from erhuo.market.models import Order, OrderLine, ReturnPhoto, ReturnRequest
 from erhuo.market.services.orders import _locked, _refund
+from erhuo.payments.models import Payment
 
 DECIDE_PERMISSION = "market.decide_return"
 MAX_PHOTOS = 6
@@ -61,6 +62,10 @@ def return_request_create(*, line_id: int, buyer, reason: str, description: str,
     written = []
     try:
         with transaction.atomic():
+            # Under the order's lock, as completion looks for open returns under it: a return asked at the
+            # moment the order completes (the window's last moment is auto-confirmation's) waits, then is refused.
+            if _locked(line.order_id).status != Order.Status.DELIVERED:
+                raise Conflict(_("The return window for this order has closed."), code="return_window_closed")
             if ReturnRequest.objects.filter(line=line, status=R.REQUESTED).exists():
                 raise Conflict(_("A return is already open for this item."), code="return_open")
             request = ReturnRequest.objects.create(
@@ -127,6 +132,8 @@ def return_decide(
         raise PermissionRefused(_("Nobody decides a return on their own order."), code="own_return")
     with transaction.atomic():
         order = _locked(request.line.order_id)
+        # The order's payment before any ledger account (the deposit's, the escrow's), as `_refund` explains.
+        list(Payment.objects.select_for_update().filter(pk=order.payment_id).values_list("pk", flat=True))
         request = ReturnRequest.objects.select_for_update().get(pk=request.pk)
         line = OrderLine.objects.select_related("item", "seller").get(pk=request.line_id)
         if request.status != R.REQUESTED:

@@ -854,9 +854,9 @@ def test_completion_splits_the_escrow_to_the_fen(warehouse, customer_service):
     order = delivered_order(member, bag, scarf, warehouse=warehouse)
     bag_line, scarf_line = order.lines.order_by("pk")
     assert (bag_line.commission_fen, bag_line.service_fees_fen, bag_line.seller_net_fen) == (
-        1_852,  # 15 % of ¥123.45 = 1,851.75 → 1,852
-        3_000 + 1_000 + 500,
-        12_345 - 1_852 - 4_500,
+        2_469,  # 20 % of ¥123.45
+        3_000 + 1_000 + 500,  # authentication, wash, steam
+        12_345 - 2_469 - 4_500,
     )
     assert (scarf_line.commission_fen, scarf_line.service_fees_fen, scarf_line.seller_net_fen) == (600, 0, 2_400)
     # A partial refund on the bag, out of its seller's share.
@@ -874,7 +874,7 @@ def test_completion_splits_the_escrow_to_the_fen(warehouse, customer_service):
     assert order.status == "completed"
     assert balance_by_code(seller_payable_code(first_seller.pk)) == bag_line.seller_net_fen - 2_000
     assert balance_by_code(seller_payable_code(second_seller.pk)) == 2_400
-    assert balance_by_code(COMMISSION_INCOME) == 1_852 + 600
+    assert balance_by_code(COMMISSION_INCOME) == 2_469 + 600
     assert balance_by_code(SERVICE_FEE_INCOME) == 4_500
     assert balance_by_code(SHIPPING_INCOME) == SHIPPING
     assert balance_by_code(ESCROW) == 0
@@ -884,7 +884,7 @@ def test_completion_splits_the_escrow_to_the_fen(warehouse, customer_service):
             (ESCROW, 12_345 + 3_000 + SHIPPING - 2_000),
             (seller_payable_code(first_seller.pk), -(bag_line.seller_net_fen - 2_000)),
             (seller_payable_code(second_seller.pk), -2_400),
-            (COMMISSION_INCOME, -(1_852 + 600)),
+            (COMMISSION_INCOME, -(2_469 + 600)),
             (SERVICE_FEE_INCOME, -4_500),
             (SHIPPING_INCOME, -SHIPPING),
         ]
