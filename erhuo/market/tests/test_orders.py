@@ -31,7 +31,7 @@ from erhuo.market.models import Claim, Order, OrderLine, OrderTransition, Return
 from erhuo.market.services.orders import orders_allocate_missed
 from erhuo.market.tests.factories import buyer, category, listed_item
 from erhuo.payments import services as payment_services
-from erhuo.payments.models import Payment, PaymentNotification
+from erhuo.payments.models import Payment, PaymentNotification, Refund
 from erhuo.payments.providers import SANDBOX_SIGNATURE_HEADER, NotificationRejected, SandboxProvider, sandbox_sign
 from erhuo.trust.models import SellerRecord
 
@@ -123,17 +123,12 @@ def delivered_order(member, *items, warehouse, now=None) -> Order:
 
 
 def refunds_of(payment: Payment) -> list[int]:
-    """The amounts refunded on a payment, oldest first (payments' refund records)."""
+    """The amounts refunded (or being refunded) on a payment, oldest first."""
     return list(payment.refunds.order_by("pk").values_list("amount_fen", flat=True))
 
 
 def money_snapshot() -> dict:
     """Every row the order flow writes: compared before and after a refused action."""
-    refunds = []
-    from erhuo.payments import models as payment_models
-
-    if hasattr(payment_models, "Refund"):
-        refunds = list(payment_models.Refund.objects.order_by("pk").values_list("pk", "amount_fen", "status"))
     return {
         "orders": list(
             Order.objects.order_by("pk").values_list(
@@ -147,7 +142,7 @@ def money_snapshot() -> dict:
         "payments": list(Payment.objects.order_by("pk").values_list("pk", "status", "amount_fen")),
         "entries": list(JournalEntry.objects.order_by("pk").values_list("pk", "kind", "key")),
         "balances": list(Account.objects.order_by("code").values_list("code", "balance_fen")),
-        "refunds": refunds,
+        "refunds": list(Refund.objects.order_by("pk").values_list("pk", "amount_fen", "status")),
         "returns": list(ReturnRequest.objects.order_by("pk").values_list("pk", "status", "refund_fen")),
     }
 
@@ -489,10 +484,15 @@ def test_a_late_sandbox_payment_is_refunded_in_full_and_never_enters_escrow(djan
     assert payment.status == "succeeded"
     assert (order.status, order.payment_id, order.paid_fen) == ("cancelled", None, 0)
     assert order.closed_reason == "Not paid within the payment window."
-    assert refunds_of(payment) == [13_000]
+    assert list(payment.refunds.values_list("amount_fen", "status", "key")) == [
+        (13_000, "succeeded", f"unallocated:{payment.pk}")
+    ]
     assert not JournalEntry.objects.filter(key=f"order-paid:{payment.pk}").exists()
     assert not JournalEntry.objects.filter(kind="order_paid").exists()
     assert balance_by_code(ESCROW) == 0
+    # In through the sandbox and straight back out: nothing left in clearing or in the sandbox's cash.
+    assert balance_by_code(ledger_accounts.CLEARING_PAYMENTS) == 0
+    assert balance_by_code(ledger_accounts.cash_code("sandbox")) == 0
     # The item went to the next in line, as it would have without the payment.
     assert Claim.objects.get(member=next_in_line).status == "reserved"
     assert item_status(item) == Item.Status.RESERVED
@@ -518,7 +518,9 @@ def test_a_manual_transfer_confirmed_after_the_order_was_cancelled_is_refunded(f
 
     order.refresh_from_db()
     assert (order.status, order.payment_id, order.paid_fen) == ("cancelled", None, 0)
-    assert refunds_of(payment) == [13_000]
+    # Finance sends a transfer back by hand: until she confirms it, the money waits in clearing.
+    assert list(payment.refunds.values_list("amount_fen", "status")) == [(13_000, "pending")]
+    assert balance_by_code(ledger_accounts.CLEARING_PAYMENTS) == 13_000
     assert balance_by_code(ESCROW) == 0
     assert item_status(item) == Item.Status.LISTED
     books_are_right()
