@@ -7,23 +7,28 @@ photographs; yunying prices; the owner records a loss), so each chain of
 custody is what the pipeline itself writes. Photos are drawn by
 `images.py` and go through the same validation as a phone upload.
 
-Steps after `listed` (reserved, sold, packed, shipped, delivered,
-completed) belong to the market, a later issue; until its services exist
-they are written with the state-machine helper (`core.states.transition`),
-which writes the same chain-of-custody rows.
+The pipeline services stamp everything "now". To make the SLA clocks and
+the seller pages interesting, `backdate` then moves each item's history
+into the past: the batch is submitted at one moment, pre-screened and
+shipped together, and each item's own steps follow at plausible intervals
+so that its current step is as old as its plan says (some are late on
+purpose).
 
-The services stamp everything "now". To make the SLA clocks and the seller
-pages interesting, `_backdate` then moves each item's history into the
-past: the batch is submitted at one moment, pre-screened and shipped
-together, and each item's own steps follow at plausible intervals so that
-its current step is as old as its plan says (some are late on purpose).
+Steps after `listed` (reserved, sold, packed, shipped, delivered,
+completed) are the market's: a member claims the item, orders and pays,
+the warehouse packs and ships it (`sales.py`). They are not rewritten
+afterwards: `backdate` plans their moments along with the pipeline's, and
+the market's services then run at those moments on the demo clock.
 """
 
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from itertools import pairwise
+from types import SimpleNamespace
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -33,9 +38,9 @@ from erhuo.accounts.models import User
 from erhuo.catalog.models import Brand, Category, Item, ItemPhoto, ItemTransition
 from erhuo.consignment import services
 from erhuo.consignment.models import AuthenticationReport, CareRecord, Consignment, IntakeBatch, RejectionReason
-from erhuo.core import states
 from erhuo.web.demo import accounts
 from erhuo.web.demo.images import product_photo
+from erhuo.web.demo.sales import Agenda, Market, Sale
 
 RANDOM_SEED = 20260303
 S = Item.Status
@@ -678,7 +683,7 @@ BATCHES: tuple[Batch, ...] = (
                 "A",
                 "luxury_bag",
                 "reserved",
-                10 * H,
+                0.1 * H,  # claimed six minutes ago: a reservation lasts half an hour
                 colour="黑色",
                 description="经典 CF 25，羊皮金扣，附卡和盒子。",
                 measurements={"长": "25", "高": "16", "宽": "7"},
@@ -1117,6 +1122,12 @@ BATCHES: tuple[Batch, ...] = (
 MARKET = ("reserved", "sold", "packed", "shipped", "delivered", "completed")
 
 
+def market_steps(plan: Plan) -> tuple[str, ...]:
+    """The item steps of a sale up to the plan's target (a seller who ships herself does not pack)."""
+    steps = MARKET[: MARKET.index(plan.target) + 1]
+    return tuple(step for step in steps if not (step == S.PACKED and plan.fulfilment == SELF_SHIP))
+
+
 class _Seeder:
     def __init__(self, *, now):
         self.now = now
@@ -1307,41 +1318,43 @@ class _Seeder:
                 item_id=item_id, seller=seller, floor_price_fen=plan.floor * YUAN if plan.floor else None
             )
 
-    def sell(self, item_id: int, plan: Plan, buyer) -> None:
-        """Reserved → completed: the market's steps (a later issue), written with the state machine."""
-        notes = {
-            "reserved": ("买家接龙，已锁定 30 分钟待付款", buyer),
-            "sold": ("买家已付款，资金由平台托管", buyer),
-            "packed": ("出库质检通过，已打包", self.users["ruku"]),
-            "shipped": ("顺丰 SF1288801234567", self.users["ruku"]),
-            "delivered": ("快递已签收", None),
-            "completed": ("买家确认收货，退货期结束，货款结算给卖家", buyer),
-        }
-        for step in MARKET[: MARKET.index(plan.target) + 1]:
-            item = Item.objects.get(pk=item_id)
-            note, actor = notes[step]
-            states.transition(item, to=step, actor=actor, note=note)
-
     # --- history -----------------------------------------------------------
 
-    def backdate(self) -> None:
-        """Move each item's chain of custody into the past (see the module docstring)."""
+    def backdate(self, planned: dict[int, tuple[str, ...]] | None = None) -> dict[int, dict[str, datetime]]:
+        """Move each item's chain of custody into the past (see the module docstring).
+
+        `planned` names the steps each item will still take (the market's,
+        after listing); they are laid out with the rest, and their moments
+        are returned (item id → step → moment) for the market's services.
+        """
+        planned = planned or {}
         rows_by_item = defaultdict(list)
         for row in ItemTransition.objects.filter(subject_id__in=self.plans).order_by("created_at", "pk"):
             rows_by_item[row.subject_id].append(row)
         by_batch = defaultdict(list)
         for item_id, batch in self.batches.items():
             by_batch[id(batch)].append(item_id)
+        moments = {}
         for item_ids in by_batch.values():
-            self._backdate_batch(sorted(item_ids), rows_by_item)
+            moments.update(self._backdate_batch(sorted(item_ids), rows_by_item, planned))
+        return moments
 
-    def _backdate_batch(self, item_ids: list[int], rows_by_item) -> None:
+    def _backdate_batch(self, item_ids: list[int], rows_by_item, planned) -> dict[int, dict[str, datetime]]:
         batch = self.batches[item_ids[0]]
-        layouts = {item_id: self._layout(rows_by_item[item_id], self.plans[item_id], batch) for item_id in item_ids}
-        start = min(self.now - timedelta(hours=self.plans[i].age_hours) - layouts[i]["needed"] for i in item_ids)
+        rows_with_plans = {}
         for item_id in item_ids:
+            rows = rows_by_item[item_id]
+            # A step to come is laid out like one that happened (it only needs its states).
+            path = [rows[-1].to_state, *planned.get(item_id, ())]
+            rows_with_plans[item_id] = rows + [SimpleNamespace(from_state=a, to_state=b) for a, b in pairwise(path)]
+        layouts = {item_id: self._layout(rows_with_plans[item_id], self.plans[item_id], batch) for item_id in item_ids}
+        start = min(self.now - timedelta(hours=self.plans[i].age_hours) - layouts[i]["needed"] for i in item_ids)
+        moments = {}
+        for item_id in item_ids:
+            rows = rows_by_item[item_id]
             times = self._times(layouts[item_id], start, self.plans[item_id])
-            self._write_times(item_id, rows_by_item[item_id], times, start, batch)
+            self._write_times(item_id, rows, times[: len(rows)], start, batch)
+            moments[item_id] = dict(zip(planned.get(item_id, ()), times[len(rows) :], strict=True))
         intake = IntakeBatch.objects.get(consignments__item_id=item_ids[0])
         # The code carries the day it was submitted (B + yymmdd + random part).
         code = f"B{timezone.localtime(start):%y%m%d}-{intake.code.rsplit('-', 1)[-1]}"
@@ -1349,6 +1362,7 @@ class _Seeder:
         IntakeBatch.objects.filter(pk=intake.pk).update(
             code=code, created_at=start, updated_at=shipped or start, shipped_at=shipped
         )
+        return moments
 
     # Typical hours before a step, for an item's own steps (weights within its window).
     STEP_HOURS = {
@@ -1369,14 +1383,15 @@ class _Seeder:
     AFTER_LISTING_HOURS = {
         "listed": services.MARKDOWN_SCHEDULE[0][0] * 24 + 1,
         "reserved": 50,
-        "sold": 1,
+        "sold": 0.2,  # paid about 12 minutes after claiming: well inside the 30-minute window
         "packed": 22,
         "shipped": 3,
         "delivered": 44,
-        "completed": 7 * 24 + 2,
+        "completed": 60,  # the buyer confirms two or three days after the parcel arrives
         "withdrawn": 4 * 24,
         "donated": (services.UNSOLD_AFTER_DAYS - services.MARKDOWN_SCHEDULE[-1][0]) * 24 + 1,
     }
+    SELF_SHIP_HOURS_TO_SHIP = 20  # a seller who ships herself posts the parcel the next day
 
     def _layout(self, rows, plan: Plan, batch: Batch) -> dict:
         """Split an item's rows into batch steps, its own steps and steps after listing."""
@@ -1391,8 +1406,14 @@ class _Seeder:
                 shared.append(batch.ship_hours)
             elif listed_seen and row.from_state == row.to_state == S.LISTED:
                 after.append(self.AFTER_LISTING_HOURS[S.LISTED])  # markdowns keep to the schedule, to the hour
+            elif listed_seen and row.to_state == "cancelled":
+                # A self-ship order the seller never shipped: cancelled by the clock just after its deadline.
+                after.append(settings.ERHUO_SELF_SHIP_HOURS + 0.05)
             elif listed_seen:
-                after.append(self.AFTER_LISTING_HOURS.get(row.to_state, 24) * self.rng.uniform(0.9, 1.1))
+                hours = self.AFTER_LISTING_HOURS.get(row.to_state, 24)
+                if row.to_state == S.SHIPPED and plan.fulfilment == SELF_SHIP:
+                    hours = self.SELF_SHIP_HOURS_TO_SHIP
+                after.append(hours * self.rng.uniform(0.9, 1.1))
             else:
                 weight = self.STEP_HOURS.get(row.to_state, 10)
                 if row.from_state == S.AUTHENTICATION_FAILED:
@@ -1501,11 +1522,15 @@ def seed(*, stdout) -> None:
             if plan.target != "in_transit":
                 seeder.drive(item.pk, plan)
     markdowns = _markdown(seeder)
+    planned = {item_id: market_steps(plan) for item_id, plan in seeder.plans.items() if plan.target in MARKET}
+    moments = seeder.backdate(planned)
+    # The market's part: each sold item's buyer claims, orders and pays at its planned moments.
     buyers = iter(seeder.buyers * 3)
-    for item_id, plan in seeder.plans.items():
-        if plan.target in MARKET:
-            seeder.sell(item_id, plan, next(buyers))
-    seeder.backdate()
+    sales, agenda = Market(seed=RANDOM_SEED), Agenda()
+    for item_id in planned:
+        sale = Sale(item=Item.objects.get(pk=item_id), buyer=next(buyers), family=seeder.plans[item_id].family)
+        sales.schedule(agenda, sale, moments[item_id])
+    agenda.run()
     counts = defaultdict(int)
     for status in Item.objects.filter(pk__in=seeder.plans).values_list("status", flat=True):
         counts[status] += 1

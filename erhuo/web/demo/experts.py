@@ -1,11 +1,14 @@
-"""Demo experts for `make demo`: experts at each level, applications in every state, referral attributions and
-commissions in the ledger. Everything goes through the services, as a member and a reviewer would.
+"""Demo experts for `make demo`: experts at each level, applications in every state, and referral
+attributions. Everything goes through the services, as a member and a reviewer would.
 
 `seed(*, stdout)` expects the demo accounts to exist (the community manager `yunying`, the named expert
 `expert`, the member `member`, and the generated members) and runs after trust and consignment, so the
-named expert is a verified seller before her expert application is approved (at gold level), and the
-commissions name sellers who really sell. Deterministic: the same people get the same applications on
-every fresh database.
+named expert is a verified seller before her expert application is approved (at gold level).
+Commissions are not written here: they accrue when an attributed buyer's order completes, and the market
+demo (market.py) has such buyers buy after their visit. The visits are 5 to 13 days old: after the sales
+history (at least two weeks old), so that no earlier sale would have earned a commission, and well inside
+the 30-day attribution window. Deterministic: the same people get the same applications on every fresh
+database.
 """
 
 import io
@@ -159,38 +162,17 @@ def seed(*, stdout) -> None:
     if named_expert.bio:
         Expert.objects.filter(user=named_expert).update(bio=named_expert.bio)
 
-    # Buyers who came through the experts' links (the latest touch counts), and the commissions of their purchases.
+    # Buyers who came through the experts' links (the latest touch counts): the demo member first, then others.
     now = timezone.now()
     touches = 0
     for index, buyer in enumerate(buyers):
         expert = experts[index % len(experts)]
         services.referral_visit(
-            code=expert.referral_code, visitor=buyer, visited_at=now - timedelta(days=index % 20, hours=index)
+            code=expert.referral_code, visitor=buyer, visited_at=now - timedelta(days=5 + index % 8, hours=index)
         )
         touches += 1
-    # The sellers of those purchases: the demo's sellers (not an expert: selling to her own follower earns nothing),
-    # or, with no sellers seeded, three members.
-    sellers = (
-        list(
-            User.objects.filter(groups__name=roles.SELLER)
-            .exclude(pk__in=[expert.user_id for expert in experts])
-            .order_by("pk")[:3]
-        )
-        or others[-3:]
-    )
-    commissions = 0
-    for index, buyer in enumerate(buyers[:8]):
-        amount = (38_000, 129_900, 8_800, 45_600, 260_000, 15_900, 72_000, 19_900)[index]
-        entry = services.commission_accrue(
-            sale_reference=f"demo-order:{1001 + index}",
-            buyer=buyer,
-            seller=sellers[index % len(sellers)],
-            sale_amount_fen=amount,
-        )
-        commissions += entry is not None
-    services.commission_reverse(sale_reference="demo-order:1003")
     stdout.write(
         f"experts: {len(experts)} experts (gold, certified, trainee), "
         f"{sum(1 for row in APPLICANTS if row[4] == 'pending')} applications waiting for review, 1 not approved; "
-        f"{touches} referral touches, {commissions} commissions (1 refunded)"
+        f"{touches} referral touches"
     )

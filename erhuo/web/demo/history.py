@@ -11,55 +11,58 @@ The items are new ones, driven through the real consignment services by
 the demo operators (consignment.py's pipeline driver): a new seller's
 first items go through the warehouse; once she is trusted, she sells
 cheaper things herself (self-ship: submitted → accepted → priced → listed).
-Orders are a later issue (market), so the steps after listing (reserved →
-sold → … → completed) are written with the state machine, with no actor
-and the note `HISTORY_NOTE`. Then each item's chain of custody is moved
-into the past like the consignment demo's, and the record counters the
-market will keep (ratings, shipments, orders) are added on the demo clock
-at the moment the sales happened, so each level change is dated when it
-was earned:
+Each is then sold through the market's services (sales.py): a member
+claims it, orders and pays in the sandbox, the warehouse packs and ships it
+(or the seller ships it herself), the buyer confirms it and most rate it
+with a buyer show. The pipeline's chain of custody is moved into the past
+like the consignment demo's, and the market's steps run at their planned
+moments on the demo clock, so the seller's record counts every sale,
+shipment and rating when it happened and each level is dated when it was
+earned:
 
-- `seller` (Cici): 6 sales through the warehouse, then 10 self-shipped →
-  trusted. One self-ship order went out four days after payment (two
-  days late): customer service deducted part of her deposit for it (with
-  the decision and the parcel tracking as evidence); she had topped it up
-  before and topped it up again after, so she can still consign;
+- `seller` (Cici): 6 sales through the warehouse, then 10 self-ship
+  orders → trusted. The last of them she did not ship within 48 hours: the
+  market's clock cancelled and refunded it, and customer service deducted
+  part of her deposit for it (with the decision and the order's timeline as
+  evidence); she had topped her deposit up before and topped it up again
+  after, so she can still consign;
 - `expert` (Vivian): 6 sales through the warehouse (two authenticated
   luxury pieces) → trusted;
-- `mom1`: 5 baby things through the warehouse, then 26 self-shipped →
-  top seller;
+- `mom1`: 5 baby things through the warehouse, then 26 self-ship orders
+  (one of them cancelled the same way) → top seller;
 - `mom3`: 5 sales through the warehouse → trusted.
 """
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from itertools import cycle
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db.models import QuerySet
 from django.utils import timezone
 
+from erhuo.accounts import roles
 from erhuo.accounts.models import User
-from erhuo.catalog.models import Item, ItemTransition
+from erhuo.catalog.models import Item
 from erhuo.consignment import services as consignment_services
 from erhuo.consignment.models import IntakeBatch
-from erhuo.core import states
 from erhuo.core.money import format_fen
+from erhuo.market.models import Order, OrderLine
 from erhuo.trust import selectors as trust_selectors
 from erhuo.trust.models import DepositDeduction, SellerRecord, SellerVerification
 from erhuo.trust.services import deposits as deposit_services
-from erhuo.trust.services import record as record_services
 from erhuo.web.demo import accounts
 from erhuo.web.demo.clock import demo_clock
-from erhuo.web.demo.consignment import PLATFORM, SELF_SHIP, Batch, Plan, _Seeder
+from erhuo.web.demo.consignment import PLATFORM, SELF_SHIP, Batch, Plan, _Seeder, market_steps
 from erhuo.web.demo.images import screenshot
+from erhuo.web.demo.sales import Agenda, Market, Sale
 from erhuo.web.demo.trust import deposit_pay, local_moment
 
-HISTORY_NOTE = "演示数据：历史成交（订单功能上线前）"
-S = Item.Status
+RANDOM_SEED = 20260202
 D = 24  # hours in a day: plan ages are in hours
-PLATFORM_STEPS = (S.RESERVED, S.SOLD, S.PACKED, S.SHIPPED, S.DELIVERED, S.COMPLETED)
-SELF_SHIP_STEPS = (S.RESERVED, S.SOLD, S.SHIPPED, S.DELIVERED, S.COMPLETED)
+# The history's buyers: ordinary members after the three mothers (by sign-up order), before the ones the
+# trust and privacy demos give other stories (trust.STORY_POOL_START), and now and then the demo member.
+BUYER_POOL = slice(3, 40)
 
 
 def H(title, category, brand, declared, original, year, grade, family, completed_days_ago, **extra) -> Plan:
@@ -93,8 +96,9 @@ class Career:
     platform_ratings: tuple[int, ...]
     self_ship: tuple[Batch, ...] = ()  # once trusted
     self_ship_ratings: tuple[int, ...] = ()
-    late: str = ""  # the title of the one self-ship order shipped late (always added last: see `_record`)
-    late_days: int = 0
+    # The title of the one self-ship order she did not ship in time (cancelled and refunded by the clock).
+    # A late shipment counts against her on-time rate: it comes after enough on-time ones to keep her level.
+    late: str = ""
 
 
 CAREERS: tuple[Career, ...] = (
@@ -122,11 +126,6 @@ CAREERS: tuple[Career, ...] = (
                     SS("COS 直筒半身裙 黑色 S", "womens-skirts", "COS", 200, 750, 2022, "A", "dress", 48, size="S"),
                     SS("UNIQLO 羊绒圆领毛衣 S", "womens-knitwear", "UNIQLO", 150, 499, 2022, "A", "knit", 46),
                     SS("H&M 碎花连衣裙 S", "womens-dresses", "H&M", 80, 299, 2023, "A", "dress", 44, size="S"),
-                    SS("Massimo Dutti 棉质衬衫 白色", "womens-tops", "Massimo Dutti", 180, 599, 2022, "A", "top", 41),
-                    SS("Peacebird 太平鸟 牛仔外套 S", "womens-coats", "Peacebird", 150, 599, 2022, "B", "coat", 38),
-                    SS("ZARA 高腰直筒牛仔裤 26", "womens-trousers", "ZARA", 100, 299, 2023, "A", "trousers", 36),
-                    SS("COS 亚麻衬衫 燕麦色 S", "womens-tops", "COS", 160, 590, 2023, "S", "top", 33),
-                    SS("Kate Spade 小卡包 粉色", "bags-wallets", "Kate Spade", 200, 690, 2022, "A", "bag", 31),
                     SS(
                         "Massimo Dutti 真丝小方巾",
                         "accessories-scarves",
@@ -136,14 +135,18 @@ CAREERS: tuple[Career, ...] = (
                         2022,
                         "A",
                         "scarf",
-                        29,
+                        41,
                     ),
+                    SS("Peacebird 太平鸟 牛仔外套 S", "womens-coats", "Peacebird", 150, 599, 2022, "B", "coat", 38),
+                    SS("ZARA 高腰直筒牛仔裤 26", "womens-trousers", "ZARA", 100, 299, 2023, "A", "trousers", 36),
+                    SS("COS 亚麻衬衫 燕麦色 S", "womens-tops", "COS", 160, 590, 2023, "S", "top", 33),
+                    SS("Kate Spade 小卡包 粉色", "bags-wallets", "Kate Spade", 200, 690, 2022, "A", "bag", 31),
+                    SS("Massimo Dutti 棉质衬衫 白色", "womens-tops", "Massimo Dutti", 180, 599, 2022, "A", "top", 29),
                 ),
             ),
         ),
         (5, 5, 5, 4, 5, 5, 5),
         late="Massimo Dutti 棉质衬衫 白色",
-        late_days=4,
     ),
     Career(
         accounts.EXPERT_USERNAME,
@@ -299,7 +302,6 @@ CAREERS: tuple[Career, ...] = (
         ),
         (5,) * 17 + (4, 4),
         late="UNIQLO 摇粒绒外套 L",
-        late_days=2,
     ),
     Career(
         "mom3",
@@ -318,15 +320,26 @@ CAREERS: tuple[Career, ...] = (
     ),
 )
 
+# The history's items, by title (unique in the demo: the tests tell the history's items apart by them).
+TITLES = frozenset(
+    plan.title for career in CAREERS for batch in (career.platform, *career.self_ship) for plan in batch.items
+)
+
 
 class _History:
-    def __init__(self, *, now: datetime):
+    def __init__(self, *, now: datetime, buyers: list[User]):
         self.now = now
-        self.items_sold = 0
+        self.buyers = cycle(buyers)
+        self.market = Market(seed=RANDOM_SEED)
         self.by_fulfilment: Counter = Counter()
+        self.cancelled = 0
 
-    def sell_batches(self, batches: tuple[Batch, ...]) -> list[Item]:
-        """Submit, drive to listed, sell and complete each batch's items; then move them into the past."""
+    def sell_batches(self, batches: tuple[Batch, ...], *, ratings: tuple[int, ...], late: str = "") -> list[Item]:
+        """Submit and drive each batch's items to listed, move that into the past, then sell them at their moments.
+
+        The first `len(ratings)` buyers rate what they bought with a buyer show; the order titled `late`
+        is never shipped, and the market's clock cancels and refunds it at its deadline.
+        """
         seeder = _Seeder(now=self.now)
         items = []
         for batch in batches:
@@ -340,18 +353,25 @@ class _History:
                 )
             for item in batch_items:
                 seeder.drive(item.pk, seeder.plans[item.pk])
-                self._sell(item.pk)
             items += batch_items
-        seeder.backdate()
+        planned = {}
+        for item in items:
+            plan = seeder.plans[item.pk]
+            steps = market_steps(replace(plan, target="completed"))
+            planned[item.pk] = ("reserved", "sold", "cancelled") if item.title == late else steps
+        moments = seeder.backdate(planned)
+        agenda = Agenda()
+        stars = iter(ratings)
+        for item in items:
+            sale = Sale(item=item, buyer=next(self.buyers), family=seeder.plans[item.pk].family)
+            rating = None if item.title == late else next(stars, None)
+            self.market.schedule(agenda, sale, moments[item.pk], stars=rating)
+            if item.title == late:
+                self.cancelled += 1
+            else:
+                self.by_fulfilment[item.fulfilment] += 1
+        agenda.run()
         return items
-
-    def _sell(self, item_id: int) -> None:
-        item = Item.objects.get(pk=item_id)
-        steps = PLATFORM_STEPS if item.fulfilment == PLATFORM else SELF_SHIP_STEPS
-        for step in steps:
-            states.transition(item, to=step, actor=None, note=HISTORY_NOTE)
-        self.items_sold += 1
-        self.by_fulfilment[item.fulfilment] += 1
 
 
 def _check_after_verification(user: User, items: list[Item]) -> None:
@@ -362,38 +382,14 @@ def _check_after_verification(user: User, items: list[Item]) -> None:
         raise RuntimeError(f"demo history of {user.username} starts before her verification; shorten the ages")
 
 
-def _ship_late(item: Item, *, days: int) -> None:
-    """Its seller shipped it `days` late: move shipping and what followed later (the chain stays in order)."""
-    shift = timedelta(days=days)
-    rows = ItemTransition.objects.filter(subject=item, to_state__in=[S.SHIPPED, S.DELIVERED, S.COMPLETED])
-    for row in rows:
-        # Chain-of-custody rows are append-only; only demo seeding moves their timestamps (as consignment.py does).
-        QuerySet.update(ItemTransition.objects.filter(pk=row.pk), created_at=row.created_at + shift)
-    last = ItemTransition.objects.filter(subject=item).order_by("-created_at", "-pk").first().created_at
-    Item.objects.filter(pk=item.pk).update(updated_at=last, status_changed_at=last)
-
-
-def _sold_times(user: User) -> list[datetime]:
-    return list(
-        ItemTransition.objects.filter(subject__seller=user, to_state=S.SOLD)
-        .order_by("created_at")
-        .values_list("created_at", flat=True)
+def _history_buyers() -> list[User]:
+    named = [account.username for account in accounts.NAMED_ACCOUNTS]
+    ordinary = list(
+        User.objects.filter(groups__name=roles.MEMBER).exclude(username__in=named).order_by("pk")[BUYER_POOL]
     )
-
-
-def _record(user: User, *, at: datetime, ratings: tuple[int, ...], orders: int, shipments: int = 0, late: int = 0):
-    """What the market will count (orders, shipments, ratings), added as of `at`.
-
-    The best first: every call recomputes the level, and adding a late
-    shipment or a 4★ rating before the others would make the level dip.
-    """
-    with demo_clock(at):
-        for _index in range(orders):
-            record_services.seller_record_add_order(user=user)
-        for index in range(shipments):
-            record_services.seller_record_add_shipment(user=user, on_time=index < shipments - late)
-        for stars in sorted(ratings, reverse=True):
-            record_services.seller_record_add_rating(user=user, stars=stars)
+    member = User.objects.get(username=accounts.MEMBER_USERNAME)
+    # The demo member bought twice before (every nineteenth sale).
+    return [member, *ordinary[:18], member, *ordinary[18:]]
 
 
 def _named_seller_deposit(cici: User, late_item: Item, now: datetime) -> DepositDeduction:
@@ -411,20 +407,22 @@ def _named_seller_deposit(cici: User, late_item: Item, now: datetime) -> Deposit
         payer_note="多存 100 元，怕万一被扣影响上新",
         finance_note="已到账（支付宝转账）。",
     )
-    rows = {row.to_state: row.created_at for row in ItemTransition.objects.filter(subject=late_item)}
-    paid, shipped = timezone.localtime(rows[S.SOLD]), timezone.localtime(rows[S.SHIPPED])
+    order = OrderLine.objects.select_related("order").get(item=late_item).order
+    paid, deadline = timezone.localtime(order.paid_at), timezone.localtime(order.ship_by)
+    cancelled = timezone.localtime(order.status_changed_at)
     evidence = screenshot(
-        "订单物流详情",
+        "订单详情",
         (
+            f"订单号：{order.number}",
             f"商品：{late_item.title}",
             f"买家付款：{paid:%m-%d %H:%M}",
-            "承诺发货：付款后 48 小时内",
-            f"实际揽收：{shipped:%m-%d %H:%M}（超时 {(shipped - paid).days - 2} 天）",
+            f"发货期限：{deadline:%m-%d %H:%M}（付款后 48 小时）",
+            f"{cancelled:%m-%d %H:%M} 超时未发货，系统取消并全额退款",
             "买家催发货 3 次，客服联系卖家 2 次未回复",
         ),
         accent=(255, 106, 0),
     )
-    decided = shipped + timedelta(hours=20)
+    decided = cancelled + timedelta(hours=20)
     with demo_clock(decided):
         deduction = deposit_services.deposit_deduct(
             seller=cici,
@@ -432,11 +430,11 @@ def _named_seller_deposit(cici: User, late_item: Item, now: datetime) -> Deposit
             amount_fen=25_000,
             violation=DepositDeduction.Violation.MISSED_SHIPPING,
             decision=(
-                f"自发货订单「{late_item.title}」买家付款后超过 48 小时未发货，买家催促 3 次，"
-                f"第 {(shipped - paid).days} 天才揽收（见物流截图）。按《卖家规则》自发货超时条款扣除保证金 ¥250，"
-                "其中 ¥100 补偿买家。已电话告知卖家，卖家认可。"
+                f"自发货订单「{late_item.title}」（{order.number}）买家付款后 48 小时内未发货，买家催促 3 次，"
+                "客服联系卖家 2 次未回复，订单到期由系统取消并全额退款（见订单截图）。"
+                "按《卖家规则》自发货超时条款扣除保证金 ¥250。已电话告知卖家，卖家认可。"
             ),
-            evidence_photos=[SimpleUploadedFile("tracking.jpg", evidence, content_type="image/jpeg")],
+            evidence_photos=[SimpleUploadedFile("order.jpg", evidence, content_type="image/jpeg")],
             item_reference=str(late_item.pk),
         )
     deposit_pay(seller=cici, provider="sandbox", amount_fen=15_000, at=decided + timedelta(hours=3, minutes=12))
@@ -445,33 +443,22 @@ def _named_seller_deposit(cici: User, late_item: Item, now: datetime) -> Deposit
 
 def seed(*, stdout) -> None:
     now = timezone.now()
-    history = _History(now=now)
+    history = _History(now=now, buyers=_history_buyers())
     users = _Seeder(now=now).users
     late_items: dict[str, Item] = {}
     for career in CAREERS:
         seller = users[career.seller]
-        items = history.sell_batches((career.platform,))
+        items = history.sell_batches((career.platform,), ratings=career.platform_ratings)
         _check_after_verification(seller, items)
-        sold = _sold_times(seller)
-        # Trusted from her fifth sale on (the orders and ratings of these sales count from then).
-        _record(seller, at=sold[4] + timedelta(hours=1), ratings=career.platform_ratings, orders=len(items))
         if not career.self_ship:
             continue
         if not trust_selectors.can_self_ship(seller):
             raise RuntimeError(f"{career.seller} is not trusted after her first sales")
-        items = history.sell_batches(career.self_ship)
+        items = history.sell_batches(career.self_ship, ratings=career.self_ship_ratings, late=career.late)
         late = next(item for item in items if item.title == career.late)
-        _ship_late(late, days=career.late_days)
+        if OrderLine.objects.get(item=late).order.status != Order.Status.REFUNDED:
+            raise RuntimeError(f"{career.seller}'s late order was not cancelled by the clock")
         late_items[career.seller] = late
-        sold = _sold_times(seller)
-        _record(
-            seller,
-            at=sold[min(29, len(sold) - 1)] + timedelta(hours=1),
-            ratings=career.self_ship_ratings,
-            orders=len(items),
-            shipments=len(items),
-            late=1,
-        )
     cici = users[accounts.SELLER_USERNAME]
     deduction = _named_seller_deposit(cici, late_items[accounts.SELLER_USERNAME], now)
     levels = Counter(
@@ -479,9 +466,11 @@ def seed(*, stdout) -> None:
             "level", flat=True
         )
     )
+    completed = sum(history.by_fulfilment.values())
     stdout.write(
-        f"history: {history.items_sold} items sold before the demo by {len(CAREERS)} sellers "
-        f"({history.by_fulfilment[PLATFORM]} through the warehouse, {history.by_fulfilment[SELF_SHIP]} self-shipped); "
-        f"{levels['top']} top and {levels['trusted']} trusted sellers; {cici.username}'s deposit: 2 top-ups and "
-        f"a deduction of {format_fen(deduction.amount_fen)}"
+        f"history: {completed} sales completed before the demo for {len(CAREERS)} sellers "
+        f"({history.by_fulfilment[PLATFORM]} through the warehouse, {history.by_fulfilment[SELF_SHIP]} self-shipped), "
+        f"{history.market.counts['shows']} buyer shows, {history.cancelled} self-ship orders cancelled at their "
+        f"deadline; {levels['top']} top and {levels['trusted']} trusted sellers; {cici.username}'s deposit: "
+        f"2 top-ups and a deduction of {format_fen(deduction.amount_fen)}"
     )

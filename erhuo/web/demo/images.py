@@ -43,7 +43,11 @@ KIND_LABELS = {
     "defect": "瑕疵",
     "authentication": "鉴定细节",
     "received": "到仓",
+    # Members' own photos: a buyer show (买家秀) and the evidence of a return.
+    "buyer": "买家秀",
+    "evidence": "买家拍摄",
 }
+MEMBER_KINDS = {"seller", "buyer", "evidence"}
 
 
 @lru_cache(maxsize=4)
@@ -249,13 +253,13 @@ def product_photo(title: str, family: str, kind: str = "flat") -> bytes:
     image = Image.new("RGB", (WIDTH, HEIGHT), background)
     draw = ImageDraw.Draw(image)
     # A detail or evidence shot is a close-up: the same drawing, larger and off-centre.
-    box = (40, 100, 560, 600) if kind in {"detail", "authentication", "defect"} else (150, 170, 450, 560)
+    box = (40, 100, 560, 600) if kind in {"detail", "authentication", "defect", "evidence"} else (150, 170, 450, 560)
     SHAPES.get(family, _top)(draw, colour, box)
     if kind == "authentication":
         # A loupe over the detail: what the authenticator looked at.
         draw.ellipse((330, 230, 500, 400), outline=(43, 35, 38), width=10)
         draw.line((485, 385, 560, 460), fill=(43, 35, 38), width=18)
-    if kind == "defect":
+    if kind in {"defect", "evidence"}:
         draw.ellipse((260, 300, 380, 420), outline=(200, 40, 40), width=8)
     if kind == "on_body":
         # A figure's head and shoulders behind the garment.
@@ -272,7 +276,7 @@ def product_photo(title: str, family: str, kind: str = "flat") -> bytes:
         label = KIND_LABELS.get(kind, kind)
         draw.rounded_rectangle((WIDTH - 150, 24, WIDTH - 24, 66), radius=20, fill=(255, 255, 255))
         draw.text((WIDTH - 87, 45), label, font=small, fill=(142, 52, 73), anchor="mm")
-        if kind != "seller":
+        if kind not in MEMBER_KINDS:
             draw.text((30, 30), "二货 · 平台实拍", font=small, fill=colour)
     output = io.BytesIO()
     image.save(output, format="JPEG", quality=82)
@@ -353,8 +357,8 @@ def id_card_photo(side: str, variant: int = 0, *, unreadable: bool = False) -> b
 
 
 @lru_cache(maxsize=64)
-def screenshot(title: str, lines: tuple[str, ...], *, accent=(22, 119, 255)) -> bytes:
-    """A phone screenshot (750 × 1334 JPEG): a coloured header with `title`, then one line of text per row.
+def screenshot(title: str, lines: tuple[str, ...], *, accent=(22, 119, 255), image_format: str = "JPEG") -> bytes:
+    """A phone screenshot (750 × 1334, JPEG or PNG): a coloured header with `title`, then one line of text per row.
 
     For a bank or Alipay transfer receipt a member uploads as proof, or the
     parcel tracking page customer service keeps as evidence.
@@ -372,5 +376,9 @@ def screenshot(title: str, lines: tuple[str, ...], *, accent=(22, 119, 255)) -> 
             draw.text((60, y), line, font=small, fill=(43, 35, 38))
         y += 76
     output = io.BytesIO()
-    image.save(output, format="JPEG", quality=82)
+    if image_format == "PNG":
+        # A phone saves its screenshots as PNG; a palette keeps the file small.
+        image.quantize(colors=64).save(output, format="PNG", optimize=True)
+    else:
+        image.save(output, format="JPEG", quality=82)
     return output.getvalue()

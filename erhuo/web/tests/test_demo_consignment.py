@@ -19,9 +19,13 @@ from erhuo.accounts.models import User
 from erhuo.catalog.models import CareStep, Item, ItemPhoto, ItemTransition
 from erhuo.consignment import selectors, services
 from erhuo.consignment.models import AuthenticationReport, CareRecord, Consignment, IntakeBatch, Station
+from erhuo.market import services as market_services
+from erhuo.market.models import Claim, Order, OrderLine
+from erhuo.market.services.orders import orders_allocate_missed
 from erhuo.web import demo
 from erhuo.web.demo import consignment as demo_consignment
 from erhuo.web.demo import history as demo_history
+from erhuo.web.demo import market as demo_market
 
 # The mark makes pytest-django set up the test database (the module fixture seeds into it).
 pytestmark = pytest.mark.django_db
@@ -34,7 +38,10 @@ TRANSIENT = {S.AUTHENTICATION_FAILED}
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
     media = tmp_path_factory.mktemp("demo-media")
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media):
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MEDIA_ROOT=media / "public", ERHUO_PRIVATE_MEDIA_ROOT=media / "private"),
+    ):
         # Never the development database: only a test database (in memory, or named test_*).
         name = str(connection.settings_dict["NAME"])
         assert "memory" in name or "test" in name, name
@@ -58,16 +65,20 @@ def _chain(item) -> list[ItemTransition]:
     return list(ItemTransition.objects.filter(subject=item).order_by("created_at", "pk"))
 
 
+CONSIGNMENT_TITLES = [plan.title for batch in demo_consignment.BATCHES for plan in batch.items]
+
+
 def _consignment_items():
-    """The consignment demo's items: not the sales history seeded before it (history.py)."""
-    history = ItemTransition.objects.filter(note=demo_history.HISTORY_NOTE).values("subject_id")
-    return Item.objects.exclude(pk__in=history)
+    """The consignment demo's items: not the sales history seeded before it (history.py), nor the market
+    demo's items (market.py)."""
+    return Item.objects.filter(title__in=CONSIGNMENT_TITLES)
 
 
 def test_the_summary_counts_the_items(db_seeded):
     assert "consignment: 65 items in 17 batches from 5 sellers" in db_seeded
-    assert _consignment_items().count() == 65
-    assert Item.objects.count() == 65 + 58
+    assert _consignment_items().count() == len(CONSIGNMENT_TITLES) == 65
+    assert Item.objects.filter(title__in=demo_history.TITLES).count() == 58
+    assert Item.objects.count() == 65 + 58 + len(demo_market.ITEMS)
 
 
 def test_every_status_has_an_item(db_seeded):
@@ -92,7 +103,7 @@ def test_every_exit_and_station_is_represented(db_seeded):
     assert consignments.filter(item__status=S.PRICED, price_decision=Consignment.PriceDecision.COUNTERED).count() == 1
     assert consignments.filter(item__status=S.PRICED, price_decision=Consignment.PriceDecision.PENDING).count() == 2
     assert Item.objects.filter(status=S.LISTED, fulfilment=Item.Fulfilment.SELF_SHIP).count() == 2
-    assert Item.objects.filter(status=S.WITHDRAWN, fulfilment=Item.Fulfilment.SELF_SHIP).count() == 1
+    assert _consignment_items().filter(status=S.WITHDRAWN, fulfilment=Item.Fulfilment.SELF_SHIP).count() == 1
     assert Item.objects.get(status=S.DONATED).consignment.unsold_choice == Consignment.UnsoldChoice.DONATE
     returned = Consignment.objects.get(item__status=S.RETURNED)
     assert (returned.withdrawal_fee_fen, returned.return_shipping_fee_fen) == (2_000, 1_500)
@@ -169,6 +180,9 @@ def test_history_is_in_the_past_and_batches_carry_their_day(db_seeded):
     assert ItemTransition.objects.order_by("created_at").first().created_at < now - timedelta(days=40)
     for batch in IntakeBatch.objects.all():
         assert batch.code.startswith(f"B{timezone.localtime(batch.created_at):%y%m%d}-")
+        # Submitted when its items' chains of custody start (every demo's batches, moved into the past).
+        first = ItemTransition.objects.filter(subject__consignment__batch=batch).order_by("created_at").first()
+        assert batch.created_at == first.created_at < now, batch.code
     # Price answers still pending are due in the future (the deadline rule would list them otherwise).
     pending = Consignment.objects.filter(item__status=S.PRICED, price_decision=Consignment.PriceDecision.PENDING)
     assert pending.count() == 2
@@ -177,13 +191,12 @@ def test_history_is_in_the_past_and_batches_carry_their_day(db_seeded):
 
 
 def test_operators_did_the_station_work(db_seeded):
-    actors = {
-        row.to_state: set()
-        for row in ItemTransition.objects.filter(
-            to_state__in=[S.RECEIVED, S.AUTHENTICATED, S.CARED, S.PHOTOGRAPHED, S.PRICED]
-        )
-    }
-    for row in ItemTransition.objects.filter(to_state__in=actors).select_related("actor"):
+    # Received from the courier (a return refunded by customer service comes back to `received` too).
+    station_rows = ItemTransition.objects.exclude(from_state=S.DELIVERED).filter(
+        to_state__in=[S.RECEIVED, S.AUTHENTICATED, S.CARED, S.PHOTOGRAPHED, S.PRICED]
+    )
+    actors = {row.to_state: set() for row in station_rows}
+    for row in station_rows.select_related("actor"):
         actors[row.to_state].add(row.actor.username)
 
     assert actors == {
@@ -219,3 +232,42 @@ def test_titles_and_prices_are_deterministic(db_seeded):
 def test_the_periodic_rules_change_nothing_right_after_seeding(db_seeded):
     assert services.price_deadlines_settle() == 0
     assert services.unsold_items_settle() == {"marked_down": 0, "returned": 0, "donated": 0}
+    # Nor the market's clock: every reservation is inside its window, every deadline still ahead.
+    assert market_services.claims_settle_due() == 0
+    assert market_services.orders_settle() == 0
+    assert orders_allocate_missed() == 0
+
+
+def test_the_sold_items_went_through_the_market(db_seeded):
+    sold = {
+        item.title: item
+        for item in _consignment_items().filter(
+            status__in=[S.RESERVED, S.SOLD, S.PACKED, S.SHIPPED, S.DELIVERED, S.COMPLETED]
+        )
+    }
+    assert {title: item.status for title, item in sold.items()} == {
+        "Chanel CF 中号 黑色羊皮金扣": S.RESERVED,
+        "Celine Triomphe 老花腋下包": S.SOLD,
+        "Cartier Love 手镯 18K 玫瑰金 17 号": S.PACKED,
+        "Coach Tabby 26 枕头包 奶白": S.SHIPPED,
+        "Ray-Ban 雷朋 飞行员太阳镜 金框": S.DELIVERED,
+        "施华洛世奇 天鹅项链 银色": S.COMPLETED,
+    }
+    # Claimed six minutes ago, not ordered yet: the bag is hers for another 24 minutes.
+    claim = Claim.objects.get(item=sold.pop("Chanel CF 中号 黑色羊皮金扣"))
+    assert claim.status == Claim.Status.RESERVED
+    assert timedelta(minutes=20) < claim.reserved_until - timezone.now() <= timedelta(minutes=24)
+    assert not OrderLine.objects.filter(claim=claim).exists()
+    orders = {title: OrderLine.objects.select_related("order").get(item=item).order for title, item in sold.items()}
+    assert {title: order.status for title, order in orders.items()} == {
+        "Celine Triomphe 老花腋下包": Order.Status.PAID,
+        "Cartier Love 手镯 18K 玫瑰金 17 号": Order.Status.PACKED,
+        "Coach Tabby 26 枕头包 奶白": Order.Status.SHIPPED,
+        "Ray-Ban 雷朋 飞行员太阳镜 金框": Order.Status.DELIVERED,
+        "施华洛世奇 天鹅项链 银色": Order.Status.COMPLETED,
+    }
+    for order in orders.values():
+        assert order.payment.status == "succeeded" and order.paid_fen == order.total_fen
+        assert order.fulfilment == Order.Fulfilment.PLATFORM
+    assert orders["Coach Tabby 26 枕头包 奶白"].carrier == "顺丰"
+    assert orders["施华洛世奇 天鹅项链 银色"].buyer.username == "member"
