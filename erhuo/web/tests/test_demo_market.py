@@ -17,6 +17,7 @@ from django.db.models import Sum
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from erhuo.accounts import roles
 from erhuo.accounts.models import User
@@ -199,13 +200,14 @@ def test_an_unpaid_reservation_expired_and_passed_to_the_next_in_line(db_seeded)
     assert [claim.status for claim in claims] == [C.EXPIRED, C.RESERVED, C.QUEUED]
     expired, reserved, _queued = claims
     order = OrderLine.objects.get(claim=expired).order
-    assert (order.status, order.closed_reason) == (O.CANCELLED, "Not paid within the payment window.")
+    # The services' own words, in the language the demo was seeded in.
+    assert (order.status, order.closed_reason) == (O.CANCELLED, _("Not paid within the payment window."))
     assert order.transitions.order_by("pk").last().actor is None
     # Offered at the hand-over with a fresh window (the first one ended 15 minutes ago).
     assert reserved.reserved_at > expired.reserved_until
     assert reserved.reserved_until - reserved.reserved_at == timedelta(minutes=30)
     assert reserved.reserved_until > timezone.now()
-    assert reserved.transitions.order_by("pk").last().note == "Your turn: the item is reserved for you."
+    assert reserved.transitions.order_by("pk").last().note == _("Your turn: the item is reserved for you.")
 
 
 def test_withdrawn_claims_and_a_queue_closed_when_the_item_sold(db_seeded):
@@ -279,7 +281,10 @@ def test_self_ship_orders_wait_for_their_seller_or_end_at_the_deadline(db_seeded
     assert waiting in selectors.orders_to_ship_by(_user("seller")).filter(status=O.PAID)
     mom3 = _moms()[2]
     assert (missed.status, missed.shipper, missed.refunded_fen) == (O.REFUNDED, mom3, missed.total_fen)
-    assert missed.closed_reason.startswith("The seller did not ship by ")
+    deadline = timezone.localtime(missed.ship_by).strftime("%Y-%m-%d %H:%M")
+    assert missed.closed_reason == _("The seller did not ship by %(deadline)s; refunded in full.") % {
+        "deadline": deadline
+    }
     assert missed.transitions.order_by("pk").last().created_at - missed.ship_by == timedelta(minutes=3)
     assert _item("missed").status == S.WITHDRAWN
     record = SellerRecord.objects.get(user=mom3)
