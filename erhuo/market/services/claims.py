@@ -18,8 +18,7 @@ window; with nobody in line the item is listed again.
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,6 +57,35 @@ def _refuse_unclaimable(item: Item, member) -> None:
         raise ClaimRefused(_("You cannot claim your own item."), code="own_item")
 
 
+# The queue of one item in one read. Written out in SQL: this is the hot path of a claim storm, and the ORM
+# spends ten times the query's own time compiling four filtered aggregates on every claim.
+_QUEUE_STATE_SQL = (
+    "SELECT MAX(seq),"
+    " COALESCE(SUM(CASE WHEN status = %s THEN 1 ELSE 0 END), 0),"
+    " COALESCE(SUM(CASE WHEN status = %s AND reserved_until <= %s THEN 1 ELSE 0 END), 0),"
+    " COALESCE(SUM(CASE WHEN member_id = %s AND status IN (%s, %s) THEN 1 ELSE 0 END), 0)"
+    " FROM {table} WHERE item_id = %s"
+)
+
+
+def _queue_state(item: Item, *, member, now) -> dict:
+    """The item's queue (its row locked by the caller): the last place taken, how many queue, how many
+    reservations are overdue, and how many live places `member` holds."""
+    sql = _QUEUE_STATE_SQL.format(table=connection.ops.quote_name(Claim._meta.db_table))
+    params = [
+        Claim.Status.QUEUED,
+        Claim.Status.RESERVED,
+        connection.ops.adapt_datetimefield_value(now),
+        member.pk,
+        *Claim.LIVE,
+        item.pk,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        last, queued, overdue, mine = cursor.fetchone()
+    return {"last": last, "queued": queued, "overdue": overdue, "mine": mine}
+
+
 def claim_create(*, item_id: int, member, now=None) -> Claim:
     """Take a place for `member` in the item's queue: 0 (reserved) if it was free, else the next place.
 
@@ -72,11 +100,14 @@ def claim_create(*, item_id: int, member, now=None) -> Claim:
             item = Item.objects.select_for_update().filter(pk=item_id).first()
             if item is None:
                 raise NotFound(_("Item not found."), code="item_not_found")
-            _settle_locked_item(item, now=now)
+            queue = _queue_state(item, member=member, now=now)
+            if queue["overdue"]:
+                _settle_locked_item(item, now=now)
+                queue = _queue_state(item, member=member, now=now)
             _refuse_unclaimable(item, member)
-            if Claim.objects.filter(item=item, member=member, status__in=Claim.LIVE).exists():
+            if queue["mine"]:
                 raise ClaimRefused(_("You already have a place in this queue."), code="already_claimed")
-            seq = (Claim.objects.filter(item=item).aggregate(last=Max("seq"))["last"] or 0) + 1
+            seq = (queue["last"] or 0) + 1
             if item.status == Item.Status.LISTED:
                 states.transition(item, to=Item.Status.RESERVED, actor=member, note=_("Claimed"))
                 claim = Claim.objects.create(
@@ -89,9 +120,8 @@ def claim_create(*, item_id: int, member, now=None) -> Claim:
                 )
                 claim.position = 0
             else:
-                ahead = Claim.objects.filter(item=item, status=Claim.Status.QUEUED).count()
                 claim = Claim.objects.create(item=item, member=member, seq=seq, status=Claim.Status.QUEUED)
-                claim.position = ahead + 1
+                claim.position = queue["queued"] + 1
             states.record_start(claim, actor=member)
     except IntegrityError:
         # Only the unique constraints can get here: the same member twice at the same instant.
