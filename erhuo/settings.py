@@ -119,6 +119,13 @@ TEMPLATES = [
     },
 ]
 
+# --- serving --------------------------------------------------------------
+
+# HTTP requests run through Django's WSGI handler on this many long-lived threads
+# per ASGI process (erhuo/core/http_pool.py, ADR 11); 0 = Django's ASGI handler,
+# which starts a thread, and opens a database connection, for every request.
+ERHUO_HTTP_THREADS = int(os.environ.get("ERHUO_HTTP_THREADS", "2"))
+
 # --- database -------------------------------------------------------------
 
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -139,6 +146,8 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "erhuo.sqlite3",
+            # The HTTP threads keep their connection: a new one parses the schema again (a millisecond).
+            "CONN_MAX_AGE": 600 if ERHUO_HTTP_THREADS else 0,
             "OPTIONS": {
                 # Writers take the lock at BEGIN, so two writers never deadlock
                 # on a lock upgrade; they queue for up to `timeout` seconds.
