@@ -38,6 +38,10 @@ SOLD_STATUSES = (
 )
 
 
+# The item's columns claim_create reads: the checks (_refuse_unclaimable, selectors.item_visible_to) and the transition.
+CLAIM_READS_ITEM = ("id", "status", "seller_id", "channel")
+
+
 class ClaimRefused(Conflict):
     code = "claim_refused"
 
@@ -97,9 +101,11 @@ def claim_create(*, item_id: int, member, now=None) -> Claim:
     now = now or timezone.now()
     try:
         with transaction.atomic():
-            item = Item.objects.select_for_update().filter(pk=item_id).first()
-            if item is None:
-                raise NotFound(_("Item not found."), code="item_not_found")
+            # Only the columns a claim reads (the item has forty); any other one would load when first used.
+            try:
+                item = Item.objects.select_for_update().only(*CLAIM_READS_ITEM).get(pk=item_id)
+            except Item.DoesNotExist:
+                raise NotFound(_("Item not found."), code="item_not_found") from None
             queue = _queue_state(item, member=member, now=now)
             if queue["overdue"]:
                 _settle_locked_item(item, now=now)
