@@ -54,6 +54,7 @@ messages: install
 bench: install
 	$(BIN)/python bench/api_auth.py
 	$(BIN)/python bench/pipeline_pages.py
+	$(BIN)/python bench/claim_storm/run.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
