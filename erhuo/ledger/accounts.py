@@ -27,6 +27,8 @@ PAYOUTS_IN_TRANSIT = "payouts:in_transit"
 CASH_NAMES = {
     "manual": gettext_noop("Money received on the group's account (transfers)"),
     "sandbox": gettext_noop("Money received in the sandbox (demo)"),
+    "alipay": gettext_noop("Money received through Alipay"),
+    "wechat": gettext_noop("Money received through WeChat Pay"),
     "bank": gettext_noop("Money paid out from the bank account"),
 }
 BANK = "bank"

@@ -285,6 +285,28 @@ def refunds_pending(request):
     return selectors.manual_refund_queue()
 
 
+@router.get(
+    "/payments/refunds/failed",
+    response={200: list[FinanceRefundOut], 403: ErrorOut},
+    summary="Refunds that failed and were not asked again (their money waits in clearing), oldest first",
+)
+@paginate(PageNumberPagination, page_size=30)
+def refunds_failed(request):
+    _require_finance(request)
+    return selectors.failed_refunds_unretried()
+
+
+@router.post(
+    "/payments/refunds/{int:refund_id}/retry",
+    response={201: FinanceRefundOut, **ERRORS},
+    summary="Finance: ask again for a failed refund (a new refund of the same amount, once per failure)",
+)
+def refund_retry(request, refund_id: int):
+    _require_finance(request)
+    refund = services.refund_retry(refund_id=refund_id, actor=request.user)
+    return Status(201, selectors.refund_get(refund_id=refund.pk))
+
+
 @router.post(
     "/payments/refunds/{int:refund_id}/confirm",
     response={200: FinanceRefundOut, **ERRORS},

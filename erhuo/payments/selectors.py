@@ -1,8 +1,9 @@
 """Reads of payments and refunds."""
 
-from django.db.models import Prefetch, Sum
+from django.db.models import CharField, Exists, OuterRef, Prefetch, Sum, Value
+from django.db.models.functions import Cast, Concat
 
-from erhuo.payments.models import Payment, PaymentNotification, Provider, Refund
+from erhuo.payments.models import Payment, PaymentNotification, Provider, Refund, RefundTransition
 
 # Payments are read with their refunds (PaymentOut shows them) in one more query, not one per payment.
 _WITH_REFUNDS = Prefetch("refunds", queryset=Refund.objects.order_by("created_at", "pk"))
@@ -92,6 +93,32 @@ def provider_refunds_pending():
     return (
         Refund.objects.filter(status=Refund.Status.PENDING, payment__provider__in=(Provider.ALIPAY, Provider.WECHAT))
         .select_related("payment")
+        .order_by("created_at", "pk")
+    )
+
+
+RETRY_KEY_PREFIX = "retry:"
+
+
+def retry_key(refund_id: int) -> str:
+    """The idempotency key of the one retry a failed refund may have."""
+    return f"{RETRY_KEY_PREFIX}{refund_id}"
+
+
+def failed_refunds_unretried():
+    """Refunds that failed and were not asked again: their money waits in payments clearing, oldest first."""
+    retried = Refund.objects.filter(key=Concat(Value(RETRY_KEY_PREFIX), Cast(OuterRef("pk"), CharField())))
+    return (
+        Refund.objects.filter(status=Refund.Status.FAILED)
+        .exclude(Exists(retried))
+        .select_related("payment", "payment__payer")
+        .prefetch_related(
+            Prefetch(
+                "transitions",
+                queryset=RefundTransition.objects.filter(to_state=Refund.Status.FAILED),
+                to_attr="failures",
+            )
+        )
         .order_by("created_at", "pk")
     )
 

@@ -79,6 +79,10 @@ class RefundConfirmForm(ServiceFormMixin, forms.Form):
     )
 
 
+class RetryForm(ServiceFormMixin, forms.Form):
+    """No field: the button asks again for the failed refund's amount; the form carries its errors."""
+
+
 class RejectForm(ServiceFormMixin, forms.Form):
     reason = forms.CharField(
         label=gettext_lazy("Why the transfer is not accepted (the payer reads this)"),
@@ -255,15 +259,25 @@ def _render_queue(request, *, forms_for: dict | None = None, status: int = 200):
         # Refunds wait on money someone is owed: all of them are shown, oldest first.
         for refund in selectors.manual_refund_queue()[:REFUND_QUEUE_LIMIT]
     ]
+    failed_rows = [
+        {"refund": refund, "retry_form": forms_for.get(("retry", refund.pk)) or RetryForm(prefix=f"t{refund.pk}")}
+        for refund in selectors.failed_refunds_unretried()[:REFUND_QUEUE_LIMIT]
+    ]
+    shown = {(kind, row["payment"].pk) for row in rows for kind in ("confirm", "reject")}
+    shown |= {("refund", row["refund"].pk) for row in refund_rows}
+    shown |= {("retry", row["refund"].pk) for row in failed_rows}
     return render(
         request,
         "payments/finance_queue.html",
         {
+            # An action on something no longer listed (settled meanwhile): its error is shown at the top.
+            "unlisted_forms": [form for key, form in forms_for.items() if key not in shown],
             "page": page,
             "rows": rows,
             "refund_rows": refund_rows,
             "refund_count": selectors.manual_refund_queue().count(),
             "provider_refunds": list(selectors.provider_refunds_pending()[:REFUND_QUEUE_LIMIT]),
+            "failed_rows": failed_rows,
             "notifications": list(selectors.notifications_recent(limit=30)),
         },
         status=status,
@@ -333,6 +347,19 @@ def finance_refund_confirm(request, refund_id: int):
     )
 
 
+@finance_required
+@require_POST
+def finance_refund_retry(request, refund_id: int):
+    return _finance_action(
+        request,
+        refund_id,
+        kind="retry",
+        form=RetryForm(request.POST, prefix=f"t{refund_id}"),
+        call=lambda data: services.refund_retry(refund_id=refund_id, actor=request.user),
+        success=_("Refund #%(id)s asked again: a new refund of the same amount is on its way.") % {"id": refund_id},
+    )
+
+
 urlpatterns = [
     path("pay/<int:payment_id>/", pay, name="pay"),
     path("pay/<int:payment_id>/proof/", proof_submit, name="proof_submit"),
@@ -343,4 +370,5 @@ urlpatterns = [
     path("ops/payments/<int:payment_id>/confirm/", finance_confirm, name="finance_confirm"),
     path("ops/payments/<int:payment_id>/reject/", finance_reject, name="finance_reject"),
     path("ops/payments/refunds/<int:refund_id>/confirm/", finance_refund_confirm, name="finance_refund_confirm"),
+    path("ops/payments/refunds/<int:refund_id>/retry/", finance_refund_retry, name="finance_refund_retry"),
 ]

@@ -247,9 +247,11 @@ def test_terminal_states():
     assert Item(status=S.LISTED).is_terminal is False
 
 
-def test_listing_is_reachable_only_from_priced_or_a_released_reservation():
+def test_listing_is_reachable_only_from_priced_a_released_reservation_or_an_unshipped_cancelled_sale():
     sources = {source for source, targets in Item.TRANSITIONS.items() if S.LISTED in targets}
-    assert sources == {S.PRICED, S.RESERVED}
+    # Priced goes on sale; a reservation released, or an order cancelled before it left the
+    # warehouse (sold or packed), puts the item back on sale. Nothing shipped comes back listed.
+    assert sources == {S.PRICED, S.RESERVED, S.SOLD, S.PACKED}
     # A failed authentication can only go back to the seller
     assert Item.TRANSITIONS[S.AUTHENTICATION_FAILED] == {S.RETURN_TO_SELLER}
     # Care is reached from grading (no authentication needed) or from a pass

@@ -235,7 +235,9 @@ def test_the_page_runs_a_bounded_number_of_queries(finance, django_assert_max_nu
         response = client.get(PAGE)
 
     assert response.context["problem_count"] == 0
-    assert len(few) <= 25
+    # Each registered check runs a fixed number of queries (the market's orders check four);
+    # the page adds session, user and layout. What matters is that it does not grow with the data.
+    assert len(few) <= 30
 
 
 # --- the API --------------------------------------------------------------------------------------

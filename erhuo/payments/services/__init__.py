@@ -20,6 +20,7 @@ from erhuo.payments.services.refunds import (
     refund_fail,
     refund_manual_confirm,
     refund_request,
+    refund_retry,
     refund_submit,
     refunds_submit_due,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "refund_fail",
     "refund_manual_confirm",
     "refund_request",
+    "refund_retry",
     "refund_submit",
     "refunds_submit_due",
     "sandbox_pay",

@@ -7,7 +7,9 @@ pays it out: when the provider confirms, clearing → provider cash is posted
 in the same transaction as the refund's move to succeeded, and
 `refund_succeeded` is emitted after commit. A failed refund leaves the
 money in clearing and emits `refund_failed`; the asking app decides what
-becomes of it (a new refund with a new key, or moving it back).
+becomes of it (a new refund with a new key, or moving it back). Finance
+can ask again for a failed refund (`refund_retry`): the money is still in
+clearing, so a new refund of the same amount pays it out, once per failure.
 
 How each provider pays back:
 
@@ -345,3 +347,31 @@ def refund_fail(*, refund_id: int, reason: str, actor=None) -> Refund:
                 code="refund_closed",
             )
         return _refund_fail(refund, actor=actor, reason=reason)
+
+
+def refund_retry(*, refund_id: int, actor) -> Refund:
+    """Finance asks again for a refund that failed: a new refund of the same amount, same payment and payer.
+
+    The failed refund's money never left payments clearing, so nothing is
+    posted here; the new refund pays it out as any refund does. Once per
+    failed refund (a second click returns the same retry). Refused, with
+    nothing changed: not finance (`finance_only`), a refund that has not
+    failed (`refund_not_failed`).
+    """
+    _require_finance(actor)
+    with transaction.atomic():
+        refund = _locked_refund(refund_id)
+        if refund.status != Refund.Status.FAILED:
+            raise RefundError(
+                _("Only a failed refund can be asked again; this one is %(status)s.")
+                % {"status": refund.get_status_display()},
+                code="refund_not_failed",
+            )
+        return refund_request(
+            payment_id=refund.payment_id,
+            amount_fen=refund.amount_fen,
+            reason=_("Asked again after refund #%(id)s failed: %(reason)s")
+            % {"id": refund.pk, "reason": refund.reason},
+            key=selectors.retry_key(refund.pk),
+            actor=actor,
+        )
