@@ -387,5 +387,7 @@ ERHUO_SHIPPING_FEE_FEN = int(os.environ.get("ERHUO_SHIPPING_FEE_FEN", "1000"))
 ERHUO_FREE_SHIPPING_FROM_FEN = int(os.environ.get("ERHUO_FREE_SHIPPING_FROM_FEN", "29900"))
 # A self-ship seller ships within this many hours of payment, or the order is cancelled and refunded.
 ERHUO_SELF_SHIP_HOURS = int(os.environ.get("ERHUO_SELF_SHIP_HOURS", "48"))
+# A shipped order nobody marked delivered (warehouse, self-ship seller, buyer) is taken as delivered after these days.
+ERHUO_ASSUME_DELIVERED_DAYS = int(os.environ.get("ERHUO_ASSUME_DELIVERED_DAYS", "10"))
 # Delivered orders complete by themselves after this many days (or the category's return window, if longer).
 ERHUO_AUTO_CONFIRM_DAYS = int(os.environ.get("ERHUO_AUTO_CONFIRM_DAYS", "7"))

@@ -476,12 +476,13 @@ def _complete_after(order: Order, delivered_at) -> timedelta:
     return delivered_at + timedelta(days=days)
 
 
-def order_deliver(*, order_id: int, actor, now=None) -> Order:
-    """The carrier delivered the parcel (the warehouse records it; the buyer's confirmation does too)."""
+def order_deliver(*, order_id: int, actor, now=None, note: str = "") -> Order:
+    """The carrier delivered the parcel: the warehouse (or the self-ship seller) records it, the buyer's
+    confirmation does too, and the clock assumes it ERHUO_ASSUME_DELIVERED_DAYS after shipping (no actor)."""
     now = now or timezone.now()
     with transaction.atomic():
         order = _locked(order_id)
-        if order.buyer_id != getattr(actor, "pk", None):
+        if actor is not None and order.buyer_id != actor.pk:
             _require_fulfiller(order, actor)
         if order.status != S.SHIPPED:
             raise _closed(order)
@@ -489,9 +490,10 @@ def order_deliver(*, order_id: int, actor, now=None) -> Order:
             order,
             to=S.DELIVERED,
             actor=actor,
+            note=note,
             updates={"delivered_at": now, "complete_after": _complete_after(order, now)},
         )
-        _move_items(order, Item.Status.DELIVERED, actor=actor)
+        _move_items(order, Item.Status.DELIVERED, actor=actor, note=note)
     return order
 
 
@@ -564,14 +566,17 @@ def order_complete(*, order_id: int, actor=None, now=None) -> Order:
 
 def orders_settle(*, order: Order | None = None, now=None) -> int:
     """Apply the deadlines: unpaid orders past their window, self-ship orders not shipped in time,
-    delivered orders past their confirmation date. For one order (a read) or all that are due (the task)."""
+    shipped orders nobody marked delivered, delivered orders past their confirmation date. For one order
+    (a read) or all that are due (the task)."""
     now = now or timezone.now()
     done = 0
     pending = Order.objects.filter(status=S.PENDING_PAYMENT, pay_by__lte=now)
     late = Order.objects.filter(status=S.PAID, fulfilment=Order.Fulfilment.SELF_SHIP, ship_by__lte=now)
     due = Order.objects.filter(status=S.DELIVERED, complete_after__lte=now)
+    assumed_days = settings.ERHUO_ASSUME_DELIVERED_DAYS
+    unconfirmed = Order.objects.filter(status=S.SHIPPED, shipped_at__lte=now - timedelta(days=assumed_days))
     if order is not None:
-        pending, late, due = (qs.filter(pk=order.pk) for qs in (pending, late, due))
+        pending, late, due, unconfirmed = (qs.filter(pk=order.pk) for qs in (pending, late, due, unconfirmed))
     for item_id in set(OrderLine.objects.filter(order__in=pending).values_list("item_id", flat=True)):
         done += claim_services.claims_settle_item(item_id=item_id, now=now)
     # Each order is checked again under its lock; one that moved meanwhile (shipped at the last minute, a
@@ -579,6 +584,18 @@ def orders_settle(*, order: Order | None = None, now=None) -> int:
     for overdue in list(late[:200]):
         try:
             _cancel_not_shipped(overdue, now=now)
+        except Conflict:
+            continue
+        done += 1
+    # Nobody recorded the delivery: assumed delivered, so the buyer's window starts and the money is not stuck.
+    for shipped in list(unconfirmed[:200]):
+        try:
+            order_deliver(
+                order_id=shipped.pk,
+                actor=None,
+                now=now,
+                note=_("Assumed delivered %(days)s days after shipping") % {"days": assumed_days},
+            )
         except Conflict:
             continue
         done += 1

@@ -1020,3 +1020,45 @@ def test_no_commission_without_an_attribution(warehouse):
     services.order_confirm(order_id=order.pk, buyer=member)
 
     assert not ExpertCommission.objects.exists()
+
+
+def test_a_shipped_order_nobody_marked_delivered_is_assumed_delivered_after_its_days(settings, warehouse):
+    settings.ERHUO_ASSUME_DELIVERED_DAYS = 10
+    seller = UserFactory(roles=[roles.SELLER])
+    order = paid_order(buyer(), listed_item(seller=seller, fulfilment=Item.Fulfilment.SELF_SHIP, price_fen=10_000))
+    services.order_ship(order_id=order.pk, actor=seller, carrier="中通", tracking_number="ZT1")
+    order.refresh_from_db()
+    assumed_at = order.shipped_at + timedelta(days=10)
+
+    assert services.orders_settle(now=assumed_at - timedelta(seconds=1)) == 0
+    assert Order.objects.get(pk=order.pk).status == "shipped"
+    assert services.orders_settle(now=assumed_at) == 1
+
+    order.refresh_from_db()
+    assert (order.status, order.delivered_at) == ("delivered", assumed_at)
+    assert order.complete_after == assumed_at + timedelta(days=7)
+    last = order.transitions.order_by("pk").last()
+    assert (last.to_state, last.actor_id, last.note) == ("delivered", None, "Assumed delivered 10 days after shipping")
+    assert item_status(order.lines.get().item) == "delivered"
+    # Then the usual confirmation window: it completes and the seller is paid.
+    assert services.orders_settle(now=order.complete_after) == 1
+    assert Order.objects.get(pk=order.pk).status == "completed"
+    books_are_right()
+
+
+def test_the_self_ship_seller_marks_her_parcel_delivered_and_nobody_else_does(warehouse):
+    seller = UserFactory(roles=[roles.SELLER])
+    member = buyer()
+    order = paid_order(member, listed_item(seller=seller, fulfilment=Item.Fulfilment.SELF_SHIP))
+    services.order_ship(order_id=order.pk, actor=seller, carrier="中通", tracking_number="ZT1")
+    before = money_snapshot()
+
+    for actor in (warehouse, UserFactory(roles=[roles.SELLER])):
+        with pytest.raises(PermissionRefused):
+            services.order_deliver(order_id=order.pk, actor=actor)
+    assert money_snapshot() == before
+    assert Order.objects.get(pk=order.pk).status == "shipped"
+
+    services.order_deliver(order_id=order.pk, actor=seller)
+
+    assert Order.objects.get(pk=order.pk).status == "delivered"

@@ -116,8 +116,8 @@ def completed(order: Order, actor) -> Order:
     return order
 
 
-def as_user(user) -> Client:
-    client = Client(headers={"accept-language": "en"})
+def as_user(user, **kwargs) -> Client:
+    client = Client(headers={"accept-language": "en"}, **kwargs)
     client.force_login(user)
     return client
 
@@ -399,3 +399,27 @@ def test_the_price_decision_shows_the_breakdown_at_the_suggested_price_and_the_c
         assert row in text
     assert "¥0.00 – ¥200.00: 20%" in text
     assert "Above ¥5,000.00: 10%" in text
+
+
+def test_the_seller_marks_a_shipped_parcel_delivered_from_the_self_ship_page(seller, other_seller):
+    order = shipped(paid_order(seller=seller, fulfilment=SELF_SHIP, title="已寄出的鞋"), seller)
+    url = reverse("market:self_ship_delivered", args=[order.pk])
+    page = as_user(seller).get(reverse("market:self_ship_orders")).content.decode()
+    assert f'action="{url}"' in page
+
+    # Another seller, a member, no CSRF token: refused, nothing changed.
+    assert as_user(other_seller).post(url).status_code == 404
+    assert as_user(order.buyer).post(url).status_code == 404
+    assert as_user(seller, enforce_csrf_checks=True).post(url).status_code == 403
+    assert Order.objects.get(pk=order.pk).status == S.SHIPPED
+
+    response = as_user(seller).post(url)
+
+    assert (response.status_code, response["Location"]) == (302, reverse("market:self_ship_orders"))
+    order.refresh_from_db()
+    assert order.status == S.DELIVERED
+    assert order.transitions.order_by("pk").last().actor_id == seller.pk
+    # Delivered: no button any more; asking again says why.
+    again = as_user(seller).post(url)
+    assert again.status_code == 409
+    assert f'action="{url}"' not in again.content.decode()

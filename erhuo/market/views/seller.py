@@ -251,9 +251,32 @@ def self_ship_send(request, order_id: int):
     return _render_ship(request, forms={order.pk: form}, status=status)
 
 
+@login_required
+@require_POST
+def self_ship_delivered(request, order_id: int):
+    """The carrier's tracking shows her parcel delivered: the buyer's confirmation window starts."""
+    order = selectors.orders_to_ship_by(request.user).filter(pk=order_id).first()
+    if order is None:
+        raise Http404
+    try:
+        services.order_deliver(order_id=order.pk, actor=request.user)
+    except DomainError as error:
+        if error.status == 404:
+            raise Http404 from None
+        messages.error(request, str(error.message))
+        return _render_ship(request, status=error.status)
+    messages.success(
+        request,
+        _("Order %(number)s is delivered; it completes when the buyer confirms or her return window ends.")
+        % {"number": order.number},
+    )
+    return redirect("market:self_ship_orders")
+
+
 urlpatterns = [
     path("sell/sales/", my_sales, name="my_sales"),
     path("sell/sales/<int:line_id>/", sale, name="sale"),
     path("sell/ship/", self_ship_orders, name="self_ship_orders"),
     path("sell/ship/<int:order_id>/", self_ship_send, name="self_ship_send"),
+    path("sell/ship/<int:order_id>/delivered/", self_ship_delivered, name="self_ship_delivered"),
 ]
