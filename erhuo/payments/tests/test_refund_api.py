@@ -46,7 +46,7 @@ def test_the_payer_sees_her_refunds_on_her_payment(api_client, member, finance):
     waiting = services.refund_request(payment_id=payment.pk, amount_fen=5_000, reason="运费", key="b")
     api_client.login(member)
 
-    data = api_client.get(f"{API}/payments/{payment.pk}").json()
+    data = api_client.get(f"{API}/payments/{payment.pk}", headers={"Accept-Language": "en"}).json()
 
     assert data["refunded_fen"] == 10_000
     assert [(r["id"], r["amount_fen"], r["status"], r["reason"]) for r in data["refunds"]] == [
