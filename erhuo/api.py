@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from erhuo.accounts.api import router as accounts_router
 from erhuo.accounts.auth import API_AUTH
+from erhuo.community.api import router as community_router
 from erhuo.consignment.api import router as consignment_router
 from erhuo.core.api import install_error_handlers
 from erhuo.core.api import router as system_router
@@ -33,6 +34,7 @@ api.add_router("", accounts_router)
 api.add_router("", ledger_router)
 api.add_router("", payments_router)
 api.add_router("", trust_router)
+api.add_router("", community_router)
 api.add_router("", consignment_router)
 api.add_router("", experts_router)
 api.add_router("", market_router)

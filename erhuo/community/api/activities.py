@@ -1,0 +1,5 @@
+"""Community API: activities."""
+
+from ninja import Router
+
+router = Router(tags=["community"])

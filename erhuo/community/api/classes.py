@@ -1,0 +1,5 @@
+"""Community API: classes."""
+
+from ninja import Router
+
+router = Router(tags=["community"])

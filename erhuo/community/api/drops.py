@@ -1,0 +1,5 @@
+"""Community API: drops."""
+
+from ninja import Router
+
+router = Router(tags=["community"])

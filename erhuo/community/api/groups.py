@@ -1,0 +1,5 @@
+"""Community API: groups."""
+
+from ninja import Router
+
+router = Router(tags=["community"])

@@ -1,0 +1,5 @@
+"""Community API: placement."""
+
+from ninja import Router
+
+router = Router(tags=["community"])

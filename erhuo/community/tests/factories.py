@@ -1,0 +1,88 @@
+"""Quick ways to tags, segments, groups and members, made directly (the services have their own tests)."""
+
+import itertools
+
+from erhuo.accounts import roles
+from erhuo.accounts.tests.factories import UserFactory
+from erhuo.community.models import Dimension, Group, Membership, MemberTag, Segment, Tag
+
+_codes = itertools.count(1)
+
+
+def tag(code: str, *, dimension: str = Dimension.CATEGORY, name: str | None = None) -> Tag:
+    found = Tag.objects.filter(code=code).first()
+    return found or Tag.objects.create(code=code, dimension=dimension, name=name or code)
+
+
+def segment(name: str = "女装·轻奢", *, all_tags=("womenswear", "premium"), capacity: int = 500) -> Segment:
+    found = Segment.objects.filter(name=name).first()
+    if found:
+        return found
+    for code in all_tags:
+        tag(code)
+    return Segment.objects.create(
+        name=name, slug=f"seg-{next(_codes)}", rule={"all": list(all_tags)}, capacity=capacity
+    )
+
+
+def group(
+    *,
+    segment_obj: Segment | None = None,
+    leader=None,
+    capacity: int = 500,
+    number: int | None = None,
+    join_policy: str = Group.JoinPolicy.OPEN,
+    name: str | None = None,
+) -> Group:
+    """A group with its leader as an active member (member_count counts her)."""
+    from django.utils import timezone
+
+    leader = leader or UserFactory(roles=[roles.COMMUNITY_MANAGER])
+    if segment_obj is not None and number is None:
+        number = segment_obj.groups.count() + 1
+    code = f"G{next(_codes):07d}"
+    created = Group.objects.create(
+        segment=segment_obj,
+        number=number,
+        name=name or (f"{segment_obj.name} {number}群" if segment_obj else f"群 {code}"),
+        leader=leader,
+        capacity=capacity,
+        join_policy=join_policy,
+        invite_code=code,
+    )
+    Membership.objects.create(
+        group=created,
+        user=leader,
+        role=Membership.Role.LEADER,
+        status=Membership.Status.ACTIVE,
+        source=Membership.Source.OPERATOR,
+        joined_at=timezone.now(),
+    )
+    Group.objects.filter(pk=created.pk).update(member_count=1)
+    created.refresh_from_db()
+    return created
+
+
+def member_of(group_obj: Group, user=None, *, role: str = Membership.Role.MEMBER) -> Membership:
+    """Put `user` (a new member if None) in the group as active, and count her."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    user = user or UserFactory(roles=[roles.MEMBER])
+    membership = Membership.objects.create(
+        group=group_obj,
+        user=user,
+        role=role,
+        status=Membership.Status.ACTIVE,
+        source=Membership.Source.OPERATOR,
+        joined_at=timezone.now(),
+    )
+    Group.objects.filter(pk=group_obj.pk).update(member_count=F("member_count") + 1)
+    group_obj.refresh_from_db()
+    return membership
+
+
+def tagged(user, *codes: str, weight: float = 1.0, source: str = MemberTag.Source.QUESTIONNAIRE):
+    for code in codes:
+        MemberTag.objects.update_or_create(user=user, tag=tag(code), source=source, defaults={"weight": weight})
+    return user

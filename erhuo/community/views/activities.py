@@ -1,0 +1,3 @@
+"""Community pages: activities."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Community pages: groups."""
+
+urlpatterns = []
