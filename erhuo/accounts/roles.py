@@ -54,6 +54,7 @@ ROLES: dict[str, Role] = {
                 "experts.review_application",
                 "market.view_all_orders",
                 "market.moderate_buyer_show",
+                "community.manage_community",
             ),
         ),
         Role(
@@ -183,6 +184,7 @@ ROLES: dict[str, Role] = {
                 "market.decide_return",
                 "market.view_all_orders",
                 "market.moderate_buyer_show",
+                "community.manage_community",
             ),
         ),
     ]

@@ -167,6 +167,9 @@ class Group(TimeStampedModel):
         ordering = ["segment__name", "number", "pk"]
         verbose_name = _("group")
         verbose_name_plural = _("groups")
+        permissions = [
+            ("manage_community", _("Can manage tags, segments, groups, placement, drops, classes and activities")),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["segment", "number"], name="group_number_unique_in_segment"),
             models.CheckConstraint(condition=Q(capacity__gte=2), name="group_capacity_at_least_2"),
