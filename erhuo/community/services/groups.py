@@ -1203,79 +1203,101 @@ def _shared_tags(profile, group: Group, centroid: placement.Centroid | None) -> 
     return shared[:6]
 
 
+PLACEMENT_ATTEMPTS = 5
+
+
+def _open_group_in(segment: Segment) -> Group:
+    """The segment's open group with room, or its next group opened now (the segment's row locked)."""
+    segment = Segment.objects.select_for_update().get(pk=segment.pk)
+    existing = segment.groups.filter(status=G.OPEN, member_count__lt=F("capacity")).order_by("number", "pk").first()
+    return existing or _open_next_locked(segment)
+
+
+def _candidate_of(group: Group) -> placement.Candidate:
+    members = selectors.group_profiles([group.pk])[group.pk]
+    return placement.Candidate(
+        group_id=group.pk,
+        rule=(group.segment.rule if group.segment_id else {}) or {},
+        centroid=placement.Centroid.of(profile for _user_id, profile in members),
+        member_count=group.member_count,
+        capacity=group.capacity,
+        open=group.status == G.OPEN,
+    )
+
+
+def _choose(profile, candidates, groups, segments) -> tuple[Group, float | None, list]:
+    """Where she goes now: (group, fit, the ranked alternatives)."""
+    specific = placement.rank(profile, [c for c in candidates if placement.rule_tags(c.rule)])
+    general = placement.rank(profile, [c for c in candidates if not placement.rule_tags(c.rule)])
+    ranked = specific + general
+    best_segment = _best_segment(profile, segments)
+    best_has_room = best_segment is not None and any(
+        groups[c.group_id].segment_id == best_segment.pk for _value, c in specific
+    )
+    if specific and (best_segment is None or best_has_room):
+        value, candidate = specific[0]
+        return groups[candidate.group_id], value, ranked
+    if best_segment is not None:
+        # Every group of the segment she fits best is full: its next group opens for her.
+        target = _open_group_in(best_segment)
+        return target, placement.score(profile, _candidate_of(target)), ranked
+    if general:
+        value, candidate = general[0]
+        return groups[candidate.group_id], value, ranked
+    catch_all = next((s for s in segments if not placement.rule_tags(s.rule or {})), None)
+    if catch_all is None:
+        raise ValidationFailed(_("We have no group for you yet. We will let you know when one opens."), code="no_group")
+    target = _open_group_in(catch_all)
+    return target, placement.score(profile, _candidate_of(target)), ranked
+
+
 def _place(*, user, profile, preferred: Group | None, source_preferred: str) -> Admission:
-    """Place her (inside the caller's transaction): the preferred group if it has room, else the best match."""
+    """Place her (inside the caller's transaction): the preferred group if it has room, else the best match.
+
+    The candidates are read without locks; `membership_add` locks the group and
+    checks again, so a group that filled meanwhile refuses her and the choice is
+    made again from fresh reads (a few times at most).
+    """
     live_ids = set(Membership.objects.filter(user=user, status__in=Membership.LIVE).values_list("group_id", flat=True))
-    candidates, groups = _candidates(exclude_group_ids=live_ids)
-    by_id = {candidate.group_id: candidate for candidate in candidates}
-    note = ""
-    if preferred is not None:
-        if preferred.pk in by_id or (_has_room(preferred) and preferred.pk not in live_ids):
-            fit = placement.score(profile, by_id[preferred.pk]) if preferred.pk in by_id else None
-            try:
-                placed = membership_add(group_id=preferred.pk, user=user, source=source_preferred, fit=fit)
-            except Conflict as error:
-                if error.code != "group_full":
-                    raise
-                placed = None
-            if placed is not None:
-                others = [(s, c) for s, c in placement.rank(profile, candidates) if c.group_id != preferred.pk]
-                centroid = by_id[preferred.pk].centroid if preferred.pk in by_id else None
-                return Admission(
-                    placed=placed,
-                    offered=[(groups[c.group_id], s) for s, c in others[:OFFERED_MAX]],
-                    why=_shared_tags(profile, preferred, centroid),
-                )
-        note = _("“%(group)s” is full, so we found you the best group with room.") % {"group": preferred.name}
-    specific = [c for c in candidates if placement.rule_tags(c.rule)]
-    ranked = placement.rank(profile, specific)
-    general_ranked = placement.rank(profile, [c for c in candidates if not placement.rule_tags(c.rule)])
     # Segments with at least one group (a segment nobody leads yet has no next group to open).
     segments = list(Segment.objects.filter(active=True, groups__isnull=False).distinct().order_by("pk"))
-    best_segment = _best_segment(profile, segments)
-    placed = None
-    chosen_score = 0.0
-    chosen_group = None
-    if best_segment is not None and not any(groups[c.group_id].segment_id == best_segment.pk for _s, c in ranked):
-        # Every group of the segment she fits best is full: its next group opens for her.
-        opened = group_open_next(segment=best_segment)
-        chosen_group = opened
-        chosen_score = placement.score(
-            profile, placement.Candidate(opened.pk, best_segment.rule or {}, placement.Centroid(), 1, opened.capacity)
-        )
-        placed = membership_add(group_id=opened.pk, user=user, source=Membership.Source.PLACEMENT, fit=chosen_score)
-    else:
-        for value, candidate in ranked + general_ranked:
-            try:
-                placed = membership_add(
-                    group_id=candidate.group_id, user=user, source=Membership.Source.PLACEMENT, fit=value
-                )
-            except Conflict as error:
-                if error.code != "group_full":
-                    raise
-                continue
-            chosen_group, chosen_score = groups[candidate.group_id], value
-            break
-    if placed is None:
-        general = next((s for s in segments if not placement.rule_tags(s.rule or {})), None)
-        if general is None:
-            raise ValidationFailed(
-                _("We have no group for you yet. We will let you know when one opens."), code="no_group"
+    note = ""
+    if preferred is not None:
+        try:
+            candidate = _candidate_of(preferred)
+            fit = placement.score(profile, candidate) if preferred.segment_id else None
+            placed = membership_add(group_id=preferred.pk, user=user, source=source_preferred, fit=fit)
+        except Conflict as error:
+            if error.code != "group_full":
+                raise
+            note = _("“%(group)s” is full, so we found you the best group with room.") % {"group": preferred.name}
+        else:
+            candidates, groups = _candidates(exclude_group_ids=live_ids | {preferred.pk})
+            specific = placement.rank(profile, [c for c in candidates if placement.rule_tags(c.rule)])
+            general = placement.rank(profile, [c for c in candidates if not placement.rule_tags(c.rule)])
+            return Admission(
+                placed=placed,
+                offered=[(groups[c.group_id], value) for value, c in (specific + general)[:OFFERED_MAX]],
+                why=_shared_tags(profile, preferred, candidate.centroid),
             )
-        chosen_group = group_open_next(segment=general)
-        chosen_score = 0.5
-        placed = membership_add(
-            group_id=chosen_group.pk, user=user, source=Membership.Source.PLACEMENT, fit=chosen_score
+    for _attempt in range(PLACEMENT_ATTEMPTS):
+        candidates, groups = _candidates(exclude_group_ids=live_ids)
+        target, fit, ranked = _choose(profile, candidates, groups, segments)
+        try:
+            placed = membership_add(group_id=target.pk, user=user, source=Membership.Source.PLACEMENT, fit=fit)
+        except Conflict as error:
+            if error.code != "group_full":
+                raise
+            continue  # it filled meanwhile: choose again
+        by_id = {c.group_id: c for c in candidates}
+        centroid = by_id[target.pk].centroid if target.pk in by_id else None
+        return Admission(
+            placed=placed,
+            offered=[(groups[c.group_id], value) for value, c in ranked if c.group_id != target.pk][:OFFERED_MAX],
+            why=_shared_tags(profile, target, centroid),
+            note=note,
         )
-    offered = [(groups[c.group_id], value) for value, c in ranked + general_ranked if c.group_id != chosen_group.pk][
-        :OFFERED_MAX
-    ]
-    return Admission(
-        placed=placed,
-        offered=offered,
-        why=_shared_tags(profile, chosen_group, by_id[chosen_group.pk].centroid if chosen_group.pk in by_id else None),
-        note=note,
-    )
+    raise Conflict(_("Groups are filling up right now. Please try again."), code="groups_busy")
 
 
 def admission_answer(*, user, invite_code: str, answers: dict) -> Admission:

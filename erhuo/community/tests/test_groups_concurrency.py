@@ -1,0 +1,171 @@
+"""Joins racing for the last places of a group, against a real database, from many threads at once.
+
+As in `erhuo/market/tests/test_concurrency.py`: on SQLite the threads share a
+file database configured as production (WAL, IMMEDIATE transactions, a busy
+timeout); on PostgreSQL (`DATABASE_URL`, CI's second pass) each thread has its
+own connection to the test database, outside the pool, so they really run at
+the same time and the group's row lock (SELECT … FOR UPDATE) is what keeps the
+count right.
+"""
+
+import sqlite3
+import threading
+from contextlib import contextmanager
+
+import pytest
+from django.db import connection, connections
+from django.db.utils import load_backend
+
+from erhuo.accounts import roles
+from erhuo.accounts.tests.factories import UserFactory
+from erhuo.community.models import Group, GroupTransition, Membership
+from erhuo.community.services import groups as services
+from erhuo.community.tests import factories
+from erhuo.core.errors import DomainError
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _wrapper(settings_dict):
+    return load_backend(settings_dict["ENGINE"]).DatabaseWrapper(settings_dict, "default")
+
+
+@pytest.fixture
+def real_database(transactional_db, tmp_path):
+    """The settings of the database every thread connects to; the test's own thread uses it too."""
+    if connection.vendor == "sqlite":
+        path = tmp_path / "erhuo-community-concurrency.sqlite3"
+        connection.ensure_connection()
+        target = sqlite3.connect(path)
+        connection.connection.backup(target)
+        target.close()
+        settings_dict = {**connection.settings_dict, "NAME": str(path)}
+    else:
+        options = {key: value for key, value in connection.settings_dict["OPTIONS"].items() if key != "pool"}
+        settings_dict = {**connection.settings_dict, "OPTIONS": options}
+    test_connection = connections["default"]
+    mine = _wrapper(settings_dict)
+    connections["default"] = mine
+    try:
+        yield settings_dict
+    finally:
+        mine.close()
+        connections["default"] = test_connection
+
+
+@contextmanager
+def own_connection(settings_dict):
+    wrapper = _wrapper(settings_dict)
+    connections["default"] = wrapper
+    try:
+        yield
+    finally:
+        wrapper.close()
+        del connections["default"]
+
+
+def run_at_once(settings_dict, jobs) -> list:
+    """Every job in its own thread with its own connection, released at the same instant; results or DomainErrors."""
+    barrier = threading.Barrier(len(jobs))
+    results: list = [None] * len(jobs)
+    errors: list = []
+
+    def work(index, job):
+        with own_connection(settings_dict):
+            try:
+                barrier.wait(timeout=30)
+                results[index] = job()
+            except DomainError as error:
+                results[index] = error
+            except BaseException as error:  # reported below
+                errors.append(f"job {index}: {error!r}")
+
+    threads = [threading.Thread(target=work, args=(index, job)) for index, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a thread is stuck"
+    assert errors == []
+    return results
+
+
+def test_two_members_take_the_last_place_at_once_one_wins_and_the_next_group_opens_once(real_database):
+    segment = factories.segment(capacity=3)
+    group = factories.group(segment_obj=segment, capacity=3)
+    factories.member_of(group)
+    first, second = UserFactory(roles=[roles.MEMBER]), UserFactory(roles=[roles.MEMBER])
+
+    results = run_at_once(
+        real_database,
+        [
+            lambda user=user: services.membership_add(group_id=group.pk, user=user, source="placement")
+            for user in (first, second)
+        ],
+    )
+
+    joined = [result for result in results if isinstance(result, Membership)]
+    refused = [result.code for result in results if isinstance(result, DomainError)]
+    assert len(joined) == 1 and refused == ["group_full"]
+    group.refresh_from_db()
+    assert (group.member_count, group.status) == (3, Group.Status.FULL)
+    assert Membership.objects.filter(group=group, status=Membership.Status.ACTIVE).count() == 3
+    assert list(segment.groups.order_by("number").values_list("number", "status", "member_count")) == [
+        (1, "full", 3),
+        (2, "open", 1),
+    ]
+    assert GroupTransition.objects.filter(subject=group, to_state="full").count() == 1
+
+
+def test_many_join_two_groups_of_a_segment_at_once_counts_stay_exact(real_database):
+    segment = factories.segment(capacity=4)
+    one = factories.group(segment_obj=segment, capacity=4)
+    two = factories.group(segment_obj=segment, capacity=4)
+    users = [UserFactory(roles=[roles.MEMBER]) for _ in range(12)]
+
+    results = run_at_once(
+        real_database,
+        [
+            lambda user=user, index=index: services.membership_add(
+                group_id=(one if index % 2 else two).pk, user=user, source="placement"
+            )
+            for index, user in enumerate(users)
+        ],
+    )
+
+    joined = [result for result in results if isinstance(result, Membership)]
+    refused = [result.code for result in results if isinstance(result, DomainError)]
+    assert len(joined) == 6 and refused == ["group_full"] * 6
+    for group in (one, two):
+        group.refresh_from_db()
+        assert (group.member_count, group.status) == (4, Group.Status.FULL)
+        assert Membership.objects.filter(group=group, status=Membership.Status.ACTIVE).count() == 4
+    # Both filled, at about the same time: exactly one next group, under the segment's lock.
+    assert list(segment.groups.filter(number=3).values_list("status", "member_count")) == [("open", 1)]
+    assert segment.groups.count() == 3
+
+
+def test_newcomers_answering_at_once_all_get_a_place_and_no_group_overflows(real_database, community_manager):
+    services.taxonomy_seed()
+    segment = services.segment_create(
+        actor=community_manager, name="女装·轻奢", slug="wp", rule={"all": ["womenswear", "premium"]}, capacity=3
+    )
+    services.group_create(actor=community_manager, leader=UserFactory(roles=[roles.EXPERT]), segment=segment)
+    invite = services.invite_create(actor=community_manager)
+    answers = {"categories": ["womenswear"], "no_children": True, "budget": "premium"}
+    users = [UserFactory(roles=[roles.MEMBER]) for _ in range(8)]
+
+    results = run_at_once(
+        real_database,
+        [
+            lambda user=user: services.admission_answer(user=user, invite_code=invite.code, answers=answers)
+            for user in users
+        ],
+    )
+
+    assert [type(result).__name__ for result in results] == ["Admission"] * 8
+    rows = list(segment.groups.order_by("number").values_list("number", "member_count", "capacity", "status"))
+    # Groups of 3, the leader counted in each: two newcomers a group, four groups full, the fifth opened for more.
+    assert rows == [(1, 3, 3, "full"), (2, 3, 3, "full"), (3, 3, 3, "full"), (4, 3, 3, "full"), (5, 1, 3, "open")]
+    for group in segment.groups.all():
+        assert Membership.objects.filter(group=group, status=Membership.Status.ACTIVE).count() == group.member_count
