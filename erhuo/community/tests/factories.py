@@ -86,3 +86,57 @@ def tagged(user, *codes: str, weight: float = 1.0, source: str = MemberTag.Sourc
     for code in codes:
         MemberTag.objects.update_or_create(user=user, tag=tag(code), source=source, defaults={"weight": weight})
     return user
+
+
+# --- activities -----------------------------------------------------------------------------------
+
+
+def listed_item(*, seller, price_fen: int = 8_000, title: str = "赠品 丝巾", fulfilment: str = "platform"):
+    """An item on sale, put there directly (the pipeline is consignment's business)."""
+    from django.utils import timezone
+
+    from erhuo.catalog.models import Category, Item
+
+    category = Category.objects.filter(slug="community-test-gifts").first() or Category.objects.create(
+        name="community-test-gifts", slug="community-test-gifts", is_returnable=True, return_window_days=7
+    )
+    return Item.objects.create(
+        seller=seller,
+        title=title,
+        category=category,
+        grade="A",
+        price_fen=price_fen,
+        fulfilment=fulfilment,
+        status=Item.Status.LISTED,
+        listed_at=timezone.now(),
+    )
+
+
+def activity(*, actor, groups, kind: str = "giveaway", starts_in=None, lasts=None, now=None, **fields):
+    """An activity made through the service (so a giveaway's seed is committed), starting `starts_in` from now
+    (default: already running) and lasting `lasts` (default: a day)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from erhuo.community.services.activities import activity_create
+
+    now = now or timezone.now()
+    starts_at = now + (starts_in if starts_in is not None else timedelta(minutes=-1))
+    ends_at = starts_at + (lasts or timedelta(days=1))
+    if kind == "giveaway":
+        fields.setdefault("prize", "一只 Longchamp 包")
+    if kind == "buy_with_gift":
+        if "gifts" not in fields and "gift_item_id" not in fields:
+            fields["gifts"] = [listed_item(seller=actor).pk]
+        fields.setdefault("threshold_fen", 20_000)
+    return activity_create(
+        actor=actor,
+        kind=kind,
+        title=fields.pop("title", "周末活动"),
+        group_ids=[group.pk for group in groups],
+        starts_at=starts_at,
+        ends_at=ends_at,
+        now=now,
+        **fields,
+    )

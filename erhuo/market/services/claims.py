@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from erhuo.catalog.models import Item
+from erhuo.community import selectors as community_selectors
 from erhuo.core import states
 from erhuo.core.errors import Conflict, NotFound, PermissionRefused
 from erhuo.market import selectors
@@ -57,6 +58,9 @@ def _refuse_unclaimable(item: Item, member) -> None:
         raise ClaimRefused(_("Sorry, this item has been sold."), code="item_sold")
     if item.status not in CLAIMABLE:
         raise ClaimRefused(_("This item is not on sale."), code="item_not_listed")
+    # Reserved with no claim: held as a gift of a community activity (it leaves sale while the activity runs).
+    if item.status == Item.Status.RESERVED and community_selectors.gift_item_held(item.pk):
+        raise ClaimRefused(_("This item is a gift in a community activity."), code="item_is_gift")
     if item.seller_id == member.pk:
         raise ClaimRefused(_("You cannot claim your own item."), code="own_item")
 

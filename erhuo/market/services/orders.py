@@ -159,8 +159,38 @@ def order_create(*, buyer, claim_ids: list[int], address_id: int | None = None, 
                 seller_net_fen=breakdown.seller_net_fen,
                 breakdown=breakdown.as_dict(),
             )
+        _add_gift(order, now=now)
         states.record_start(order, actor=buyer)
     return order
+
+
+def _add_gift(order: Order, *, now) -> None:
+    """A running buy-with-gift activity of the buyer's groups may add its gift (price 0) to the order.
+
+    Only to an order the platform ships: the gift waits in the warehouse and
+    travels in the same parcel. The community takes it from its stock under
+    the activity's lock, once per order; it returns it if the order ends
+    without a sale (`_return_gift`).
+    """
+    from erhuo.community.services import activities as community_activities
+
+    if order.fulfilment != Order.Fulfilment.PLATFORM:
+        return
+    gift = community_activities.gift_for_order(
+        user=order.buyer, items_total_fen=order.items_fen, reference=order.reference, now=now
+    )
+    if gift is not None:
+        OrderLine.objects.create(
+            order=order, item=gift, claim=None, seller_id=gift.seller_id, title=gift.title, price_fen=0, is_gift=True
+        )
+
+
+def _return_gift(order: Order, *, now=None) -> None:
+    """The order ended without a sale: its gift goes back to the activity's stock (or on sale)."""
+    from erhuo.community.services import activities as community_activities
+
+    if order.lines.filter(is_gift=True).exists():
+        community_activities.gift_return(reference=order.reference, now=now)
 
 
 def _own_order(order_id: int, buyer) -> Order:
@@ -232,7 +262,7 @@ def order_payment_allocate(*, payment_id: int, now=None) -> Order | None:
         order.refresh_from_db()
         lines = list(order.lines.select_related("claim", "item"))
         acceptable = order.status == S.PENDING_PAYMENT and all(
-            line.claim is not None and line.claim.status == Claim.Status.RESERVED for line in lines
+            line.is_gift or (line.claim is not None and line.claim.status == Claim.Status.RESERVED) for line in lines
         )
         if not acceptable or payment.amount_fen != order.total_fen:
             _refund_unallocated(payment, order)
@@ -257,6 +287,9 @@ def order_payment_allocate(*, payment_id: int, now=None) -> Order | None:
             updates["ship_by"] = now + timedelta(hours=settings.ERHUO_SELF_SHIP_HOURS)
         states.transition(order, to=S.PAID, note=payment.get_provider_display(), updates=updates)
         for line in lines:
+            if line.is_gift:  # no claim: the gift leaves the activity's stock with the order
+                states.transition(line.item, to=Item.Status.SOLD, note=_("Order %(number)s") % {"number": order.number})
+                continue
             states.transition(line.claim, to=Claim.Status.PURCHASED, event_payload={"member_id": order.buyer_id})
             states.transition(line.item, to=Item.Status.SOLD, note=_("Order %(number)s") % {"number": order.number})
             claim_services.claims_close_queue(item=line.item)
@@ -341,12 +374,15 @@ def order_cancel_unpaid(*, order: Order, reason: str, actor=None, release_claims
             _cancel_payment_quietly(payment)
         if release_claims:
             for line in lines:
+                if line.claim is None:  # a gift: returned below
+                    continue
                 item = Item.objects.select_for_update().get(pk=line.item_id)
                 claim = line.claim
                 claim.refresh_from_db()
                 if claim.status == Claim.Status.RESERVED:
                     states.transition(claim, to=Claim.Status.WITHDRAWN, actor=actor, note=reason)
                     claim_services._offer_next(item, now=now, actor=actor)
+        _return_gift(order, now=now)
     return order
 
 
@@ -393,6 +429,7 @@ def _refund_before_shipping(order: Order, *, reason: str, actor, withdraw_items:
         for line in order.lines.select_related("item"):
             target = Item.Status.WITHDRAWN if withdraw_items else Item.Status.LISTED
             states.transition(line.item, to=target, actor=actor, note=reason)
+        _return_gift(order)
     return order
 
 
