@@ -45,6 +45,7 @@ def _active(request) -> str:
             "privacy:deletion_detail",
             "privacy:deletion_erase",
             "privacy:deletion_refuse",
+            "community:ops_",
         )
     ):
         return "ops"
@@ -52,7 +53,7 @@ def _active(request) -> str:
         return "sell"
     if match.view_name in {"accounts:login", "accounts:signup"}:
         return "login"
-    if match.namespace in {"accounts", "privacy"} or match.view_name.startswith(
+    if match.namespace in {"accounts", "privacy", "community"} or match.view_name.startswith(
         ("experts:apply", "experts:dashboard", "experts:withdraw", "experts:profile_update")
     ):
         return "me"

@@ -76,7 +76,7 @@ def _require_operator(actor) -> None:
         raise PermissionRefused(_("Only community operators can do this."), code="not_operator")
 
 
-def _require_group_admin(actor, group: Group) -> None:
+def require_group_admin(actor, group: Group) -> None:
     """The group's leader or one of its assistants, or an operator; a leader of another group is told so."""
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         raise PermissionRefused(_("Log in first."), code="login_required")
@@ -557,7 +557,7 @@ def group_update(
     """Leaders edit the announcement and how members join; operators also the name, capacity and WeChat id."""
     with transaction.atomic():
         group = _lock_group(group_id)
-        _require_group_admin(actor, group)
+        require_group_admin(actor, group)
         operator_only = (name, capacity, wechat_group_id)
         if any(value is not None for value in operator_only):
             _require_operator(actor)
@@ -728,7 +728,7 @@ def membership_decide(*, membership_id: int, actor, approve: bool, reason: str =
     reason = _clean_text(reason, field_name="reason", max_length=REASON_MAX, label=_("Reason"))
     with transaction.atomic():
         group = _lock_group(found.group_id)
-        _require_group_admin(actor, group)
+        require_group_admin(actor, group)
         membership = _relock(found.pk, group.pk)
         if membership.status != M.PENDING:
             raise Conflict(_("This join was decided already."), code="not_pending")
@@ -794,7 +794,7 @@ def membership_remove(*, membership_id: int, actor, reason: str) -> Membership:
     reason = _clean_text(reason, field_name="reason", max_length=REASON_MAX, required=True, label=_("Reason"))
     with transaction.atomic():
         group = _lock_group(found.group_id)
-        _require_group_admin(actor, group)
+        require_group_admin(actor, group)
         membership = _relock(found.pk, group.pk)
         if membership.status != M.ACTIVE:
             raise Conflict(_("She is not an active member of this group."), code="membership_not_active")
@@ -817,7 +817,7 @@ def membership_mute(*, membership_id: int, actor, until) -> Membership:
             raise _invalid("until", _("A member is muted for at most 30 days."), "mute_too_long")
     with transaction.atomic():
         group = _lock_group(found.group_id)
-        _require_group_admin(actor, group)
+        require_group_admin(actor, group)
         membership = _relock(found.pk, group.pk)
         if membership.status != M.ACTIVE:
             raise Conflict(_("She is not an active member of this group."), code="membership_not_active")
@@ -881,7 +881,7 @@ def invite_create(
     if group is None:
         _require_operator(actor)
     else:
-        _require_group_admin(actor, group)
+        require_group_admin(actor, group)
         if group.status == G.ARCHIVED:
             raise Conflict(_("This group is archived and takes no new members."), code="group_archived")
     label = _clean_text(label, field_name="label", max_length=60, label=_("Label"))
@@ -908,7 +908,7 @@ def invite_revoke(*, actor, invite_id: int) -> Invite:
     if invite.group is None:
         _require_operator(actor)
     else:
-        _require_group_admin(actor, invite.group)
+        require_group_admin(actor, invite.group)
     with transaction.atomic():
         changed = Invite.objects.filter(pk=invite.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
         if not changed:
@@ -985,7 +985,7 @@ QUESTIONNAIRE: tuple[Question, ...] = (
     Question(
         "categories",
         gettext_lazy("What are you looking for?"),
-        gettext_lazy("Choose everything you would like to see in your group."),
+        gettext_lazy("What you would like to see in your group."),
         "multi",
         Dimension.CATEGORY,
         required=True,
@@ -994,7 +994,7 @@ QUESTIONNAIRE: tuple[Question, ...] = (
     Question(
         "styles",
         gettext_lazy("Your style"),
-        gettext_lazy("Up to three."),
+        "",
         "multi",
         Dimension.STYLE,
         max_choices=3,

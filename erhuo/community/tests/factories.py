@@ -140,3 +140,36 @@ def activity(*, actor, groups, kind: str = "giveaway", starts_in=None, lasts=Non
         now=now,
         **fields,
     )
+
+
+def item_on_sale(
+    *,
+    seller=None,
+    title: str = "社群款 真丝连衣裙",
+    channel: str = "community",
+    category_slug: str = "womens-dresses",
+    brand_name: str | None = None,
+    size: str = "",
+    price_fen: int = 58_000,
+):
+    """A listed item in a seeded category (the migration's tree), with a channel, a brand and a size."""
+    from django.utils import timezone
+
+    from erhuo.catalog.models import Brand, Category, Item
+
+    seller = seller or UserFactory(roles=[roles.MEMBER, roles.SELLER])
+    category = Category.objects.filter(slug=category_slug).first() or Category.objects.create(
+        name=category_slug, slug=category_slug
+    )
+    return Item.objects.create(
+        seller=seller,
+        title=title,
+        category=category,
+        brand=Brand.objects.filter(name=brand_name).first() if brand_name else None,
+        size=size,
+        grade="A",
+        price_fen=price_fen,
+        channel=channel,
+        status=Item.Status.LISTED,
+        listed_at=timezone.now(),
+    )

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from erhuo.catalog.models import Item
 from erhuo.community import selectors as community_selectors
-from erhuo.core import states
+from erhuo.core import events, states
 from erhuo.core.errors import Conflict, NotFound, PermissionRefused
 from erhuo.market import selectors
 from erhuo.market.models import Claim, Order
@@ -133,6 +133,8 @@ def claim_create(*, item_id: int, member, now=None) -> Claim:
                 claim = Claim.objects.create(item=item, member=member, seq=seq, status=Claim.Status.QUEUED)
                 claim.position = queue["queued"] + 1
             states.record_start(claim, actor=member)
+            # For whoever learns from what members want (the community's behaviour tags); sent after commit.
+            events.emit("claim_created", claim_id=claim.pk, item_id=item.pk, member_id=member.pk)
     except IntegrityError:
         # Only the unique constraints can get here: the same member twice at the same instant.
         raise ClaimRefused(_("You already have a place in this queue."), code="already_claimed") from None

@@ -290,7 +290,11 @@ def order_payment_allocate(*, payment_id: int, now=None) -> Order | None:
             if line.is_gift:  # no claim: the gift leaves the activity's stock with the order
                 states.transition(line.item, to=Item.Status.SOLD, note=_("Order %(number)s") % {"number": order.number})
                 continue
-            states.transition(line.claim, to=Claim.Status.PURCHASED, event_payload={"member_id": order.buyer_id})
+            states.transition(
+                line.claim,
+                to=Claim.Status.PURCHASED,
+                event_payload={"member_id": order.buyer_id, "item_id": line.item_id},
+            )
             states.transition(line.item, to=Item.Status.SOLD, note=_("Order %(number)s") % {"number": order.number})
             claim_services.claims_close_queue(item=line.item)
     return order
