@@ -91,6 +91,410 @@ def group_profiles(group_ids) -> dict[int, list[tuple[int, dict]]]:
     return result
 
 
+def group_purities(group_ids) -> dict[int, float | None]:
+    """{group id: purity 0..1} (the mean cosine over pairs of its active members); None under two members."""
+    from erhuo.community.placement import Centroid
+
+    purities: dict[int, float | None] = {}
+    for group_id, members in group_profiles(group_ids).items():
+        centroid = Centroid.of(profile for _user_id, profile in members)
+        purities[group_id] = centroid.purity() if centroid.count >= 2 else None
+    return purities
+
+
+def _groups():
+    return Group.objects.select_related("segment", "leader")
+
+
+def group_of(group_id: int) -> Group | None:
+    return _groups().filter(pk=group_id).first()
+
+
+def my_memberships(user) -> list[Membership]:
+    """Her live places (active, and waiting for a leader), her groups' segment and leader loaded."""
+    if user is None or not user.is_authenticated:
+        return []
+    return list(
+        Membership.objects.filter(user=user, status__in=Membership.LIVE)
+        .select_related("group", "group__segment", "group__leader")
+        .order_by("status", "group__segment__name", "group__number", "group_id")
+    )
+
+
+def live_membership(user, group: Group | int) -> Membership | None:
+    """Her active or pending place in the group, if any."""
+    if user is None or not user.is_authenticated:
+        return None
+    group_id = group if isinstance(group, int) else group.pk
+    return Membership.objects.filter(user=user, group_id=group_id, status__in=Membership.LIVE).first()
+
+
+def group_members(group: Group | int, *, statuses=(Membership.Status.ACTIVE,)) -> list[Membership]:
+    """A group's places in `statuses`: active ones first (the leader, assistants, members by when they joined),
+    then pending ones by when they asked."""
+    group_id = group if isinstance(group, int) else group.pk
+    role_order = {Membership.Role.LEADER: 0, Membership.Role.ASSISTANT: 1, Membership.Role.MEMBER: 2}
+    rows = list(
+        Membership.objects.filter(group_id=group_id, status__in=list(statuses))
+        .select_related("user")
+        .order_by("created_at", "pk")
+    )
+    rows.sort(
+        key=lambda row: (
+            row.status != Membership.Status.ACTIVE,
+            role_order.get(row.role, 3),
+            row.joined_at or row.created_at,
+            row.pk,
+        )
+    )
+    return rows
+
+
+def groups_overview(*, segment_id: int | None = None, status: str = "") -> list[Group]:
+    """Every group (operators), with `purity` set on each (None under two members), in a bounded number of queries."""
+    rows = _groups().order_by("segment__name", "number", "pk")
+    if segment_id:
+        rows = rows.filter(segment_id=segment_id)
+    if status:
+        rows = rows.filter(status=status)
+    rows = list(rows)
+    purities = group_purities([group.pk for group in rows])
+    for group in rows:
+        group.purity = purities.get(group.pk)
+    return rows
+
+
+def segments_overview() -> tuple[list, list[Group]]:
+    """Active segments first, each with `group_list` (its groups with their purity), plus groups outside any."""
+    from erhuo.community.models import Segment
+
+    segments = list(Segment.objects.order_by("-active", "name"))
+    groups = groups_overview()
+    by_segment: dict[int | None, list[Group]] = {}
+    for group in groups:
+        by_segment.setdefault(group.segment_id, []).append(group)
+    for segment in segments:
+        segment.group_list = by_segment.get(segment.pk, [])
+        segment.members_total = sum(group.member_count for group in segment.group_list)
+    return segments, by_segment.get(None, [])
+
+
+def tags_by_dimension(*, active_only: bool = False) -> list[tuple[str, str, list]]:
+    """[(dimension, its label, [tags])] in the taxonomy's order, every dimension listed (one query)."""
+    from erhuo.community.models import Dimension, Tag
+
+    rows = Tag.objects.order_by("sort", "pk")
+    if active_only:
+        rows = rows.filter(active=True)
+    grouped: dict[str, list] = {value: [] for value in Dimension.values}
+    for tag in rows:
+        grouped.setdefault(tag.dimension, []).append(tag)
+    return [(value, str(label), grouped[value]) for value, label in Dimension.choices]
+
+
+def tag_names(codes) -> dict[str, str]:
+    from erhuo.community.models import Tag
+
+    codes = list(codes)
+    if not codes:
+        return {}
+    return dict(Tag.objects.filter(code__in=codes).values_list("code", "name"))
+
+
+def invites_of(*, group: Group | int | None = None, community: bool = False) -> QuerySet:
+    """The invites of a group, or the community's own (no group), newest first."""
+    from erhuo.community.models import Invite
+
+    rows = Invite.objects.select_related("group", "created_by")
+    if community:
+        return rows.filter(group__isnull=True)
+    group_id = group if isinstance(group, int) or group is None else group.pk
+    return rows.filter(group_id=group_id)
+
+
+def shared_tags(user, group: Group) -> list[str]:
+    """The names of her tags that her group's rule names, or that most of its members carry (why she is there)."""
+    from erhuo.community.placement import Centroid, rule_tags
+
+    mine = {code for code, weight in member_profile(user).items() if weight > 0}
+    codes = [code for code in rule_tags(group.segment.rule or {}) if code in mine] if group.segment_id else []
+    members = group_profiles([group.pk])[group.pk]
+    centroid = Centroid.of(profile for _user_id, profile in members)
+    if centroid.count:
+        common = sorted(
+            (code for code, total in centroid.total.items() if code in mine and total / centroid.count >= 0.3),
+            key=lambda code: -centroid.total[code],
+        )
+        codes += [code for code in common if code not in codes]
+    names = tag_names(codes[:6])
+    return [names[code] for code in codes[:6] if code in names]
+
+
+# --- drops: who sees community-only items, group feeds, drop targets and suggestions ------------
+
+# Staff who see every item, community-only ones included, as the market and the warehouse did before
+# groups existed: whoever sees every order, and operators at the console.
+ITEM_STAFF_PERMISSIONS = ("market.view_all_orders", "accounts.view_operator_console")
+OPERATOR_PERMISSION = "community.manage_community"
+FEED_STATUSES = ("listed", "reserved")
+
+
+def sees_every_item(user) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    return any(user.has_perm(permission) for permission in ITEM_STAFF_PERMISSIONS)
+
+
+def is_community_operator(user) -> bool:
+    return user is not None and user.is_authenticated and user.has_perm(OPERATOR_PERMISSION)
+
+
+def _drop_is_out(now=None, prefix: str = "") -> Q:
+    """A drop that members see: live, or scheduled and due (the clock only has not written it yet)."""
+    from erhuo.community.models import Drop
+
+    now = now or timezone.now()
+    return Q(**{f"{prefix}status": Drop.Status.LIVE}) | Q(
+        **{f"{prefix}status": Drop.Status.SCHEDULED, f"{prefix}drop_at__lte": now}
+    )
+
+
+def _item_ids_dropped_to(user, *, now=None) -> QuerySet:
+    """Ids of the items dropped (and out) into a group `user` is an active member of: a subquery, not a list."""
+    from erhuo.community.models import Drop
+
+    groups = Membership.objects.filter(user_id=user.pk, status=Membership.Status.ACTIVE).values("group_id")
+    return (
+        Drop.items.through.objects.filter(_drop_is_out(now, prefix="drop__"), drop__groups__in=groups)
+        .values("item_id")
+        .distinct()
+    )
+
+
+def items_visible_filter(user, *, now=None) -> Q:
+    """Which catalog items `user` may see, as a filter for `Item` querysets (one SQL query, whatever the size).
+
+    Platform items and items on both channels: everyone. Community-only items
+    (社群款): the active members of a group they were dropped into by a drop
+    that is out, their seller, and staff (`ITEM_STAFF_PERMISSIONS`); nobody else.
+    """
+    from erhuo.catalog.models import Item
+
+    everyone = ~Q(channel=Item.Channel.COMMUNITY)
+    if user is None or not user.is_authenticated:
+        return everyone
+    if sees_every_item(user):
+        return Q()
+    return everyone | Q(seller_id=user.pk) | Q(pk__in=_item_ids_dropped_to(user, now=now))
+
+
+def item_visible_in_groups(item, user, *, now=None) -> bool:
+    """May `user` see (and so claim) this item? The same rule as `items_visible_filter`, for one item:
+    no query for a public item or its seller, one for a member (once per item object), the permission
+    check for staff."""
+    from erhuo.catalog.models import Item
+
+    if item.channel != Item.Channel.COMMUNITY:
+        return True
+    if user is None or not user.is_authenticated:
+        return False
+    if item.seller_id == user.pk:
+        return True
+    # Asked again for the same page (the page itself, then its claim button): answered from the item.
+    known = getattr(item, "_visible_to_members", None)
+    if known is None:
+        known = item._visible_to_members = {}
+    if user.pk not in known:
+        known[user.pk] = _item_ids_dropped_to(user, now=now).filter(item_id=item.pk).exists() or sees_every_item(user)
+    return known[user.pk]
+
+
+def drop_target_groups(user) -> QuerySet:
+    """Groups `user` may drop items into: every group that is not archived for an operator; the groups she
+    leads or assists otherwise."""
+    if user is None or not user.is_authenticated:
+        return Group.objects.none()
+    groups = Group.objects.exclude(status=Group.Status.ARCHIVED).select_related("segment")
+    if is_community_operator(user):
+        return groups
+    led = active_memberships(user).filter(role__in=(Membership.Role.LEADER, Membership.Role.ASSISTANT))
+    return groups.filter(pk__in=led.values("group_id"))
+
+
+def may_drop(user) -> bool:
+    return is_community_operator(user) or drop_target_groups(user).exists()
+
+
+def drops_for(user, *, status: str | None = None, group_id: int | None = None) -> QuerySet:
+    """Drops `user` may see, newest first: all for an operator, those into groups she leads otherwise
+    (a drop into two groups shows to the leader of either). Items and groups are prefetched."""
+    from django.db.models import Count, Prefetch
+
+    from erhuo.catalog.models import Item
+    from erhuo.community.models import Drop
+
+    drops = Drop.objects.all()
+    if not is_community_operator(user):
+        led = active_memberships(user).filter(role__in=(Membership.Role.LEADER, Membership.Role.ASSISTANT))
+        drops = drops.filter(
+            pk__in=Drop.groups.through.objects.filter(group_id__in=led.values("group_id")).values("drop_id")
+        )
+    if status:
+        drops = drops.filter(status=status)
+    if group_id:
+        drops = drops.filter(pk__in=Drop.groups.through.objects.filter(group_id=group_id).values("drop_id"))
+    return (
+        drops.select_related("created_by")
+        .annotate(items_count=Count("items", distinct=True))
+        .prefetch_related(
+            Prefetch("groups", queryset=Group.objects.order_by("pk")),
+            Prefetch("items", queryset=Item.objects.select_related("brand").order_by("pk")),
+        )
+        .order_by("-drop_at", "-pk")
+    )
+
+
+def drop_of(drop_id: int):
+    from erhuo.community.models import Drop
+
+    return Drop.objects.filter(pk=drop_id).prefetch_related("groups", "items").first()
+
+
+def group_feed(group: Group | int, *, limit: int = 60, offset: int = 0, now=None) -> list:
+    """The items dropped into the group and on sale, the latest drop first (three queries).
+
+    Each item comes with `dropped_at` (its latest drop into this group that is
+    out) and `card_photos` (the photos a card may show). The caller checks that
+    the reader belongs to the group: every item here is visible to its members.
+    """
+    from django.db.models import Max, Prefetch
+
+    from erhuo.catalog.models import Item, ItemPhoto
+    from erhuo.community.models import Drop
+
+    group_id = group if isinstance(group, int) else group.pk
+    rows = list(
+        Drop.items.through.objects.filter(
+            _drop_is_out(now, prefix="drop__"),
+            drop__groups=group_id,
+            item__status__in=FEED_STATUSES,
+            item__price_fen__isnull=False,
+        )
+        .values("item_id")
+        .annotate(dropped_at=Max("drop__drop_at"))
+        .order_by("-dropped_at", "-item_id")[offset : offset + limit]
+    )
+    if not rows:
+        return []
+    kinds = [*ItemPhoto.PUBLIC_KINDS, ItemPhoto.Kind.SELLER]
+    items = (
+        Item.objects.filter(pk__in=[row["item_id"] for row in rows])
+        .select_related("brand")
+        .prefetch_related(
+            Prefetch(
+                "photos",
+                queryset=ItemPhoto.objects.filter(kind__in=kinds).order_by("created_at", "pk"),
+                to_attr="card_photos",
+            )
+        )
+    )
+    by_id = {item.pk: item for item in items}
+    feed = []
+    for row in rows:
+        item = by_id.get(row["item_id"])
+        if item is not None:
+            item.dropped_at = row["dropped_at"]
+            feed.append(item)
+    return feed
+
+
+FEED_PHOTO_ORDER = ("flat", "on_body", "detail", "defect")
+
+
+def card_photo(item):
+    """The photo an item's card shows: the platform's first public photo (flat, on-body, detail, defect);
+    for a self-ship item without them, the seller's own."""
+    photos = getattr(item, "card_photos", None) or []
+    order = {kind: index for index, kind in enumerate(FEED_PHOTO_ORDER)}
+    public = sorted((p for p in photos if p.kind in order), key=lambda p: order[p.kind])
+    if public:
+        return public[0]
+    if item.fulfilment == "self_ship":
+        return next((p for p in photos if p.kind == "seller"), None)
+    return None
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    group: Group
+    score: float
+    reasons: list[str]
+
+
+def _group_profiles_for(group_ids: list[int]) -> dict[int, list[dict]]:
+    """{group id: [member profile, …]} for the groups' active members who carry tags (two queries whatever their
+    size). A member without tags (a leader from the staff) tells nothing of what the group wants."""
+    found = group_profiles(group_ids)
+    return {group_id: [profile for _user_id, profile in pairs if profile] for group_id, pairs in found.items()}
+
+
+def drop_suggest_groups(*, item=None, items=None, limit: int = 5, among=None) -> list[Suggestion]:
+    """The groups an item (or a set) suits best, best first: `Suggestion(group, score, reasons)`.
+
+    The item becomes a tag profile (`item_tags.item_profile`: its category, its
+    brand's spending tier, its size); a set of items is the sum of their unit
+    profiles. A group's score is the mean cosine of that profile with its
+    tagged members' profiles (`placement.Centroid.fit`); a group without any
+    yet is scored by its segment's rule. The reasons name the item's tags and the
+    share of the group's members who carry each. Archived groups are never
+    suggested; `among` (a queryset or ids) limits the candidates, e.g. to the
+    groups a leader may drop into. Ties: the bigger group, then the older.
+    """
+    from erhuo.community import item_tags
+    from erhuo.community.models import Tag
+    from erhuo.community.placement import Centroid, cosine, rule_profile, rule_tags
+
+    chosen = list(items or ([] if item is None else [item]))
+    profile: dict[str, float] = {}
+    if len(chosen) == 1:
+        profile = item_tags.item_profile(chosen[0])
+    elif chosen:
+        profile = Centroid.of(item_tags.item_profile(one) for one in chosen).total
+    profile = {code: weight for code, weight in profile.items() if weight > 0}
+    if not profile:
+        return []
+    groups = Group.objects.exclude(status=Group.Status.ARCHIVED).select_related("segment")
+    if among is not None:
+        groups = groups.filter(pk__in=among)
+    groups = list(groups.order_by("pk"))
+    profiles = _group_profiles_for([group.pk for group in groups])
+    names = dict(Tag.objects.filter(code__in=list(profile)).values_list("code", "name"))
+    ranked = []
+    for group in groups:
+        members = profiles.get(group.pk, [])
+        if members:
+            value = Centroid.of(members).fit(profile)
+            reasons = []
+            for code in sorted(profile, key=lambda code: (-profile[code], code)):
+                carrying = sum(1 for member in members if member.get(code, 0) > 0)
+                if carrying:
+                    reasons.append(
+                        _("%(tag)s: %(percent)s%% of members")
+                        % {"tag": names.get(code, code), "percent": round(100 * carrying / len(members))}
+                    )
+        else:
+            rule = group.segment.rule if group.segment_id else {}
+            value = cosine(profile, rule_profile(rule)) if rule_tags(rule) else 0.0
+            shared = [names.get(code, code) for code in profile if code in rule_tags(rule)]
+            reasons = (
+                [_("No member tags yet; the group is for %(tags)s") % {"tags": "、".join(shared)}] if shared else []
+            )
+        if value > 0:
+            ranked.append(Suggestion(group=group, score=round(value, 4), reasons=reasons))
+    ranked.sort(key=lambda suggestion: (-suggestion.score, -suggestion.group.member_count, suggestion.group.pk))
+    return ranked[:limit]
+
+
 # --- activities: buy-with-gift, giveaways and their fair draw, themed drops, participation -------
 
 ACTIVITY_STAFF_PERMISSION = "community.manage_community"
@@ -452,332 +856,6 @@ def activities_for_operators(*, status: str = "", kind: str = "") -> QuerySet:
     if kind:
         activities = activities.filter(kind=kind)
     return activities.order_by("-starts_at", "-pk")
-
-
-DROP_CANDIDATES_SHOWN = 20
-
-
-def drop_candidate_items(*, query: str = "", exclude_ids=(), limit: int = DROP_CANDIDATES_SHOWN) -> list:
-    """Items on sale a leader may drop, newest listing first: by title, brand, label code or `#id`.
-
-    Community-only items included: choosing the groups they go to is the point.
-    The label code is the warehouse's tag (read through the item's reverse
-    relation; nothing of consignment is imported). Photos as for cards.
-    """
-    from django.db.models import Prefetch
-
-    from erhuo.catalog.models import Item, ItemPhoto
-
-    items = Item.objects.filter(status=Item.Status.LISTED, price_fen__isnull=False).exclude(pk__in=list(exclude_ids))
-    query = (query or "").strip()[:80]
-    if query:
-        wanted = Q(title__icontains=query) | Q(brand__name__icontains=query) | Q(brand__name_zh__icontains=query)
-        wanted |= Q(consignment__label_code__iexact=query)
-        number = query.lstrip("#")
-        if number.isdigit() and len(number) < 19:
-            wanted |= Q(pk=int(number))
-        items = items.filter(wanted)
-    kinds = [*ItemPhoto.PUBLIC_KINDS, ItemPhoto.Kind.SELLER]
-    return list(
-        items.select_related("brand")
-        .prefetch_related(
-            Prefetch(
-                "photos",
-                queryset=ItemPhoto.objects.filter(kind__in=kinds).order_by("created_at", "pk"),
-                to_attr="card_photos",
-            )
-        )
-        .order_by("-listed_at", "-pk")[:limit]
-    )
-
-
-def items_for_drop(item_ids) -> list:
-    """The chosen items (any status: the form says which cannot drop), with what their profiles and cards need."""
-    from django.db.models import Prefetch
-
-    from erhuo.catalog.models import Item, ItemPhoto
-
-    ids = [item_id for item_id in item_ids if isinstance(item_id, int)][:50]
-    if not ids:
-        return []
-    kinds = [*ItemPhoto.PUBLIC_KINDS, ItemPhoto.Kind.SELLER]
-    return list(
-        Item.objects.filter(pk__in=ids)
-        .select_related("brand", "category__parent__parent")
-        .prefetch_related(
-            Prefetch(
-                "photos",
-                queryset=ItemPhoto.objects.filter(kind__in=kinds).order_by("created_at", "pk"),
-                to_attr="card_photos",
-            )
-        )
-        .order_by("-listed_at", "-pk")
-    )
-
-
-# --- drops: who sees community-only items, group feeds, drop targets and suggestions ------------
-
-# Staff who see every item, community-only ones included, as the market and the warehouse did before
-# groups existed: whoever sees every order, and operators at the console.
-ITEM_STAFF_PERMISSIONS = ("market.view_all_orders", "accounts.view_operator_console")
-OPERATOR_PERMISSION = "community.manage_community"
-FEED_STATUSES = ("listed", "reserved")
-
-
-def sees_every_item(user) -> bool:
-    if user is None or not user.is_authenticated:
-        return False
-    return any(user.has_perm(permission) for permission in ITEM_STAFF_PERMISSIONS)
-
-
-def is_community_operator(user) -> bool:
-    return user is not None and user.is_authenticated and user.has_perm(OPERATOR_PERMISSION)
-
-
-def _drop_is_out(now=None, prefix: str = "") -> Q:
-    """A drop that members see: live, or scheduled and due (the clock only has not written it yet)."""
-    from erhuo.community.models import Drop
-
-    now = now or timezone.now()
-    return Q(**{f"{prefix}status": Drop.Status.LIVE}) | Q(
-        **{f"{prefix}status": Drop.Status.SCHEDULED, f"{prefix}drop_at__lte": now}
-    )
-
-
-def _item_ids_dropped_to(user, *, now=None) -> QuerySet:
-    """Ids of the items dropped (and out) into a group `user` is an active member of: a subquery, not a list."""
-    from erhuo.community.models import Drop
-
-    groups = Membership.objects.filter(user_id=user.pk, status=Membership.Status.ACTIVE).values("group_id")
-    return (
-        Drop.items.through.objects.filter(_drop_is_out(now, prefix="drop__"), drop__groups__in=groups)
-        .values("item_id")
-        .distinct()
-    )
-
-
-def items_visible_filter(user, *, now=None) -> Q:
-    """Which catalog items `user` may see, as a filter for `Item` querysets (one SQL query, whatever the size).
-
-    Platform items and items on both channels: everyone. Community-only items
-    (社群款): the active members of a group they were dropped into by a drop
-    that is out, their seller, and staff (`ITEM_STAFF_PERMISSIONS`); nobody else.
-    """
-    from erhuo.catalog.models import Item
-
-    everyone = ~Q(channel=Item.Channel.COMMUNITY)
-    if user is None or not user.is_authenticated:
-        return everyone
-    if sees_every_item(user):
-        return Q()
-    return everyone | Q(seller_id=user.pk) | Q(pk__in=_item_ids_dropped_to(user, now=now))
-
-
-def item_visible_in_groups(item, user, *, now=None) -> bool:
-    """May `user` see (and so claim) this item? The same rule as `items_visible_filter`, for one item:
-    no query for a public item or its seller, one for a member (once per item object), the permission
-    check for staff."""
-    from erhuo.catalog.models import Item
-
-    if item.channel != Item.Channel.COMMUNITY:
-        return True
-    if user is None or not user.is_authenticated:
-        return False
-    if item.seller_id == user.pk:
-        return True
-    # Asked again for the same page (the page itself, then its claim button): answered from the item.
-    known = getattr(item, "_visible_to_members", None)
-    if known is None:
-        known = item._visible_to_members = {}
-    if user.pk not in known:
-        known[user.pk] = _item_ids_dropped_to(user, now=now).filter(item_id=item.pk).exists() or sees_every_item(user)
-    return known[user.pk]
-
-
-def drop_target_groups(user) -> QuerySet:
-    """Groups `user` may drop items into: every group that is not archived for an operator; the groups she
-    leads or assists otherwise."""
-    if user is None or not user.is_authenticated:
-        return Group.objects.none()
-    groups = Group.objects.exclude(status=Group.Status.ARCHIVED).select_related("segment")
-    if is_community_operator(user):
-        return groups
-    led = active_memberships(user).filter(role__in=(Membership.Role.LEADER, Membership.Role.ASSISTANT))
-    return groups.filter(pk__in=led.values("group_id"))
-
-
-def may_drop(user) -> bool:
-    return is_community_operator(user) or drop_target_groups(user).exists()
-
-
-def drops_for(user, *, status: str | None = None, group_id: int | None = None) -> QuerySet:
-    """Drops `user` may see, newest first: all for an operator, those into groups she leads otherwise
-    (a drop into two groups shows to the leader of either). Items and groups are prefetched."""
-    from django.db.models import Count, Prefetch
-
-    from erhuo.catalog.models import Item
-    from erhuo.community.models import Drop
-
-    drops = Drop.objects.all()
-    if not is_community_operator(user):
-        led = active_memberships(user).filter(role__in=(Membership.Role.LEADER, Membership.Role.ASSISTANT))
-        drops = drops.filter(
-            pk__in=Drop.groups.through.objects.filter(group_id__in=led.values("group_id")).values("drop_id")
-        )
-    if status:
-        drops = drops.filter(status=status)
-    if group_id:
-        drops = drops.filter(pk__in=Drop.groups.through.objects.filter(group_id=group_id).values("drop_id"))
-    return (
-        drops.select_related("created_by")
-        .annotate(items_count=Count("items", distinct=True))
-        .prefetch_related(
-            Prefetch("groups", queryset=Group.objects.order_by("pk")),
-            Prefetch("items", queryset=Item.objects.select_related("brand").order_by("pk")),
-        )
-        .order_by("-drop_at", "-pk")
-    )
-
-
-def drop_of(drop_id: int):
-    from erhuo.community.models import Drop
-
-    return Drop.objects.filter(pk=drop_id).prefetch_related("groups", "items").first()
-
-
-def group_feed(group: Group | int, *, limit: int = 60, offset: int = 0, now=None) -> list:
-    """The items dropped into the group and on sale, the latest drop first (three queries).
-
-    Each item comes with `dropped_at` (its latest drop into this group that is
-    out) and `card_photos` (the photos a card may show). The caller checks that
-    the reader belongs to the group: every item here is visible to its members.
-    """
-    from django.db.models import Max, Prefetch
-
-    from erhuo.catalog.models import Item, ItemPhoto
-    from erhuo.community.models import Drop
-
-    group_id = group if isinstance(group, int) else group.pk
-    rows = list(
-        Drop.items.through.objects.filter(
-            _drop_is_out(now, prefix="drop__"),
-            drop__groups=group_id,
-            item__status__in=FEED_STATUSES,
-            item__price_fen__isnull=False,
-        )
-        .values("item_id")
-        .annotate(dropped_at=Max("drop__drop_at"))
-        .order_by("-dropped_at", "-item_id")[offset : offset + limit]
-    )
-    if not rows:
-        return []
-    kinds = [*ItemPhoto.PUBLIC_KINDS, ItemPhoto.Kind.SELLER]
-    items = (
-        Item.objects.filter(pk__in=[row["item_id"] for row in rows])
-        .select_related("brand")
-        .prefetch_related(
-            Prefetch(
-                "photos",
-                queryset=ItemPhoto.objects.filter(kind__in=kinds).order_by("created_at", "pk"),
-                to_attr="card_photos",
-            )
-        )
-    )
-    by_id = {item.pk: item for item in items}
-    feed = []
-    for row in rows:
-        item = by_id.get(row["item_id"])
-        if item is not None:
-            item.dropped_at = row["dropped_at"]
-            feed.append(item)
-    return feed
-
-
-FEED_PHOTO_ORDER = ("flat", "on_body", "detail", "defect")
-
-
-def card_photo(item):
-    """The photo an item's card shows: the platform's first public photo (flat, on-body, detail, defect);
-    for a self-ship item without them, the seller's own."""
-    photos = getattr(item, "card_photos", None) or []
-    order = {kind: index for index, kind in enumerate(FEED_PHOTO_ORDER)}
-    public = sorted((p for p in photos if p.kind in order), key=lambda p: order[p.kind])
-    if public:
-        return public[0]
-    if item.fulfilment == "self_ship":
-        return next((p for p in photos if p.kind == "seller"), None)
-    return None
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    group: Group
-    score: float
-    reasons: list[str]
-
-
-def _group_profiles_for(group_ids: list[int]) -> dict[int, list[dict]]:
-    """{group id: [member profile, …]} for the groups' active members who carry tags (two queries whatever their
-    size). A member without tags (a leader from the staff) tells nothing of what the group wants."""
-    found = group_profiles(group_ids)
-    return {group_id: [profile for _user_id, profile in pairs if profile] for group_id, pairs in found.items()}
-
-
-def drop_suggest_groups(*, item=None, items=None, limit: int = 5, among=None) -> list[Suggestion]:
-    """The groups an item (or a set) suits best, best first: `Suggestion(group, score, reasons)`.
-
-    The item becomes a tag profile (`item_tags.item_profile`: its category, its
-    brand's spending tier, its size); a set of items is the sum of their unit
-    profiles. A group's score is the mean cosine of that profile with its
-    tagged members' profiles (`placement.Centroid.fit`); a group without any
-    yet is scored by its segment's rule. The reasons name the item's tags and the
-    share of the group's members who carry each. Archived groups are never
-    suggested; `among` (a queryset or ids) limits the candidates, e.g. to the
-    groups a leader may drop into. Ties: the bigger group, then the older.
-    """
-    from erhuo.community import item_tags
-    from erhuo.community.models import Tag
-    from erhuo.community.placement import Centroid, cosine, rule_profile, rule_tags
-
-    chosen = list(items or ([] if item is None else [item]))
-    profile: dict[str, float] = {}
-    if len(chosen) == 1:
-        profile = item_tags.item_profile(chosen[0])
-    elif chosen:
-        profile = Centroid.of(item_tags.item_profile(one) for one in chosen).total
-    profile = {code: weight for code, weight in profile.items() if weight > 0}
-    if not profile:
-        return []
-    groups = Group.objects.exclude(status=Group.Status.ARCHIVED).select_related("segment")
-    if among is not None:
-        groups = groups.filter(pk__in=among)
-    groups = list(groups.order_by("pk"))
-    profiles = _group_profiles_for([group.pk for group in groups])
-    names = dict(Tag.objects.filter(code__in=list(profile)).values_list("code", "name"))
-    ranked = []
-    for group in groups:
-        members = profiles.get(group.pk, [])
-        if members:
-            value = Centroid.of(members).fit(profile)
-            reasons = []
-            for code in sorted(profile, key=lambda code: (-profile[code], code)):
-                carrying = sum(1 for member in members if member.get(code, 0) > 0)
-                if carrying:
-                    reasons.append(
-                        _("%(tag)s: %(percent)s%% of members")
-                        % {"tag": names.get(code, code), "percent": round(100 * carrying / len(members))}
-                    )
-        else:
-            rule = group.segment.rule if group.segment_id else {}
-            value = cosine(profile, rule_profile(rule)) if rule_tags(rule) else 0.0
-            shared = [names.get(code, code) for code in profile if code in rule_tags(rule)]
-            reasons = (
-                [_("No member tags yet; the group is for %(tags)s") % {"tags": "、".join(shared)}] if shared else []
-            )
-        if value > 0:
-            ranked.append(Suggestion(group=group, score=round(value, 4), reasons=reasons))
-    ranked.sort(key=lambda suggestion: (-suggestion.score, -suggestion.group.member_count, suggestion.group.pk))
-    return ranked[:limit]
 
 
 DROP_CANDIDATES_SHOWN = 20
