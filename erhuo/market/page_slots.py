@@ -32,8 +32,17 @@ def expert_shows(request, *, expert_user, **kwargs):
     return {"shows": shows, "title_key": "expert"} if shows else None
 
 
+def item_cards(request, *, items, **kwargs):
+    """Shop cards with the claim button for items a higher page already chose and may show (a group's feed)."""
+    from erhuo.market.views.member import item_cards as cards_for
+
+    cards = cards_for(request, list(items))
+    return {"cards": cards} if cards else None
+
+
 def register() -> None:
     slots.provide("item_public_actions", "market/slots/claim_button.html", claim_button)
     slots.provide("item_public_extras", "market/slots/shows.html", item_shows)
     slots.provide("seller_public_extras", "market/slots/shows.html", seller_shows)
     slots.provide("expert_public_extras", "market/slots/shows.html", expert_shows)
+    slots.provide("item_cards", "market/slots/item_cards.html", item_cards)

@@ -6,6 +6,7 @@ from django.db.models import Count, F, Prefetch, Sum
 from django.utils import timezone
 
 from erhuo.catalog.models import Item
+from erhuo.community import selectors as community_selectors
 from erhuo.market.models import BuyerShow, Claim, Order, OrderLine, ReturnRequest
 
 STAFF_PERMISSION = "market.view_all_orders"
@@ -18,15 +19,12 @@ def item_visible_to(item: Item, user) -> bool:
     """May `user` see (and so claim) this item?
 
     Platform items and items on both channels: everyone. Community-only
-    items (社群款) are offered in chosen groups only; until the community
-    app (issue 6) says who belongs to which group, they are visible to
-    their seller and to staff only, so nobody outside a group can claim one.
+    items (社群款): the active members of a group they were dropped into
+    (a drop that is out), their seller, and staff; to anyone else they do
+    not exist. The community decides (`community.selectors.item_visible_in_groups`;
+    as a queryset filter, `items_visible_filter`).
     """
-    if item.channel != Item.Channel.COMMUNITY:
-        return True
-    if user is None or not user.is_authenticated:
-        return False
-    return item.seller_id == user.pk or user.has_perm(STAFF_PERMISSION)
+    return community_selectors.item_visible_in_groups(item, user)
 
 
 # --- claims -----------------------------------------------------------------------------------

@@ -217,6 +217,9 @@ def public_seller(*, username: str) -> PublicSeller | None:
     photos = ItemPhoto.objects.filter(kind__in=ItemPhoto.PUBLIC_KINDS).order_by("created_at", "pk")
     items = list(
         Item.objects.filter(seller=user, status=Item.Status.LISTED)
+        # Community-only items (社群款) exist only for their groups' members: the community shows them to
+        # those who may see them, in its own piece of this page (slot "seller_public_extras").
+        .exclude(channel=Item.Channel.COMMUNITY)
         .select_related("brand")
         .prefetch_related(Prefetch("photos", queryset=photos))
         .order_by("-listed_at", "-pk")[:PUBLIC_ITEMS_SHOWN]

@@ -12,8 +12,10 @@ from django.urls import path
 from django.views.decorators.http import require_GET
 
 from erhuo.catalog.models import CareStep, Grade, Item
+from erhuo.community import selectors as community_selectors
 from erhuo.consignment import selectors
 from erhuo.consignment.models import AuthenticationReport
+from erhuo.core import events
 
 # Staff may read every report, failed ones included (the public never sees a failed one).
 STAFF_PERMISSION = "accounts.view_operator_console"
@@ -22,9 +24,13 @@ STAFF_PERMISSION = "accounts.view_operator_console"
 @require_GET
 def item_public(request, item_id: int):
     shown = selectors.public_item(item_id=item_id)
-    if shown is None:
+    # A community-only item (社群款) does not exist for anyone outside the groups it was dropped into.
+    if shown is None or not community_selectors.item_visible_in_groups(shown.item, request.user):
         raise Http404
     item = shown.item
+    if request.user.is_authenticated:
+        # What she looks at tells the community what she likes (behaviour tags); handled off the request.
+        events.emit("item_viewed", item_id=item.pk, user_id=request.user.pk)
     grade = item.grade or item.declared_grade
     return render(
         request,
@@ -56,6 +62,8 @@ def _may_read_report(user, report: AuthenticationReport) -> bool:
 def authentication_report(request, item_id: int):
     report = selectors.authentication_report_for_page(item_id=item_id)
     if report is None or not _may_read_report(request.user, report):
+        raise Http404
+    if not community_selectors.item_visible_in_groups(report.item, request.user):
         raise Http404
     item = report.item
     return render(

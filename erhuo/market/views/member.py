@@ -32,6 +32,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from erhuo.accounts import selectors as account_selectors
 from erhuo.catalog.models import Category, Grade, Item, ItemPhoto
+from erhuo.community import selectors as community_selectors
 from erhuo.consignment.selectors import PUBLIC_PHOTO_ORDER
 from erhuo.core.errors import DomainError
 from erhuo.market import selectors, services
@@ -120,20 +121,10 @@ def _grade(item: Item) -> tuple[str, str]:
 # --- the shop -----------------------------------------------------------------------------
 
 
-def _visible_filter(user) -> Q:
-    """`selectors.item_visible_to` as a filter: community-only items only for their seller and staff."""
-    everyone = ~Q(channel=Item.Channel.COMMUNITY)
-    if user is None or not user.is_authenticated:
-        return everyone
-    if user.has_perm(selectors.STAFF_PERMISSION):
-        return Q()
-    return everyone | Q(seller=user)
-
-
 def _shop_items(user, category: Category | None):
     items = (
         Item.objects.filter(status__in=SHOP_STATUSES, price_fen__isnull=False)
-        .filter(_visible_filter(user))
+        .filter(community_selectors.items_visible_filter(user))
         .select_related("brand")
         .annotate(waiting=Count("claims", filter=Q(claims__status=C.QUEUED)))
         .prefetch_related(_card_photos())
@@ -144,22 +135,30 @@ def _shop_items(user, category: Category | None):
     return items
 
 
-@require_GET
-def shop(request):
-    # Overdue reservations end before anyone reads a status (one query when none is due).
-    services.claims_settle_due(limit=SHOP_PAGE_SIZE)
-    categories = list(Category.objects.filter(parent__isnull=True).order_by("position", "pk"))
-    chosen = next((c for c in categories if c.slug == request.GET.get("category")), None)
-    page = Paginator(_shop_items(request.user, chosen), SHOP_PAGE_SIZE).get_page(request.GET.get("page"))
-    items = list(page.object_list)
+def item_cards(request, items: list[Item]) -> list[dict]:
+    """Shop cards for items on sale (photo, price, grade, how many wait, her own place), in one query for
+    her live claims and, unless the items come annotated with `waiting`, one for the queues. The items come
+    with `card_photos` prefetched (`_card_photos()`); the caller has checked she may see them.
+
+    Also the cards of a group's feed of dropped items (`page_slots.item_cards`).
+    """
+    if not items:
+        return []
+    ids = [item.pk for item in items]
     mine = {}
-    if request.user.is_authenticated and items:
+    if request.user.is_authenticated:
         mine = {
             claim.item_id: claim
-            for claim in Claim.objects.filter(
-                member=request.user, item_id__in=[item.pk for item in items], status__in=Claim.LIVE
-            )
+            for claim in Claim.objects.filter(member=request.user, item_id__in=ids, status__in=Claim.LIVE)
         }
+    waiting = {}
+    if not all(hasattr(item, "waiting") for item in items):
+        waiting = dict(
+            Claim.objects.filter(item_id__in=ids, status=C.QUEUED)
+            .values("item_id")
+            .annotate(count=Count("pk"))
+            .values_list("item_id", "count")
+        )
     cards = []
     for item in items:
         grade, grade_label = _grade(item)
@@ -170,11 +169,22 @@ def shop(request):
                 "thumb": _thumb_url(item),
                 "grade": grade,
                 "grade_label": grade_label,
-                "waiting": item.waiting,
+                "waiting": item.waiting if hasattr(item, "waiting") else waiting.get(item.pk, 0),
                 "mine": mine.get(item.pk),
                 "own": request.user.is_authenticated and item.seller_id == request.user.pk,
             }
         )
+    return cards
+
+
+@require_GET
+def shop(request):
+    # Overdue reservations end before anyone reads a status (one query when none is due).
+    services.claims_settle_due(limit=SHOP_PAGE_SIZE)
+    categories = list(Category.objects.filter(parent__isnull=True).order_by("position", "pk"))
+    chosen = next((c for c in categories if c.slug == request.GET.get("category")), None)
+    page = Paginator(_shop_items(request.user, chosen), SHOP_PAGE_SIZE).get_page(request.GET.get("page"))
+    cards = item_cards(request, list(page.object_list))
     return _page(
         request,
         "market/member/shop.html",

@@ -1,0 +1,34 @@
+"""The community's clock and background work. Every task is idempotent.
+
+Reads settle what they show too (a group's feed releases due drops first), so a stopped worker delays nothing a
+member can see.
+"""
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+# --- drops and behaviour tags ---------------------------------------------------------------------
+
+
+@db_periodic_task(crontab(minute="*"))
+def release_due_drops():
+    # Scheduled drops whose time has come go live (and their members are told).
+    from erhuo.community.services.drops import drops_release_due
+
+    return drops_release_due()
+
+
+@db_periodic_task(crontab(minute="17", hour="4"))
+def decay_behaviour_tags():
+    # Behaviour tags fade with time, so profiles say what a member likes lately.
+    from erhuo.community.services.drops import behaviour_tags_decay
+
+    return behaviour_tags_decay()
+
+
+@db_task()
+def behaviour_tags_from_item(user_id: int, item_id: int, amount: float):
+    # Off the request: a claim or a page view answers before her tags are raised.
+    from erhuo.community.services.drops import behaviour_tags_from_item as bump
+
+    return bump(user_id=user_id, item_id=item_id, amount=amount)
