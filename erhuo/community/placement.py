@@ -192,7 +192,12 @@ def tag_weights(profiles: Iterable[Profile]) -> dict[str, float]:
         population += 1
         for code in present:
             counts[code] = counts.get(code, 0) + 1
-    return {code: log(population / count) for code, count in counts.items()}
+    return informativeness(population, counts)
+
+
+def informativeness(population: int, counts: Mapping[str, int]) -> dict[str, float]:
+    """{tag code: ln(population / members carrying it)}, from counts made elsewhere (e.g. by the database)."""
+    return {code: log(population / count) for code, count in counts.items() if 0 < count <= population}
 
 
 def weigh(profile: Profile, weights: Mapping[str, float] | None) -> dict[str, float]:
@@ -513,6 +518,10 @@ def place_batch(
 
 
 # --- moves for mixed groups ----------------------------------------------------------------------
+
+# A group is *mixed* when two of its members are, on average, less alike than this (weighted purity). On
+# bench/placement, groups filled in order of arrival measure about 0.18 and the engine's about 0.6.
+MIXED_BELOW = 0.4
 
 # A move is proposed when her mean cosine with the other group's members beats her mean cosine with her
 # own group's other members by at least this much.
