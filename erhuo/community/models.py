@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from erhuo.core.models import AuditTransition, TimeStampedModel
+from erhuo.core.pii import EncryptedTextField
 
 DEFAULT_GROUP_CAPACITY = 500
 
@@ -483,12 +484,15 @@ class Activity(TimeStampedModel):
         "catalog.Item", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("gift")
     )
     gifts_left = models.PositiveIntegerField(_("gifts left"), null=True, blank=True)
-    # Giveaway: the prize, how many win, and the fair draw (ADR 12): the seed's SHA-256 is published when
-    # entries close, with the entrants list's; the seed itself after the draw, so anyone can re-check it.
+    # Giveaway: the prize, how many win, and the fair draw (community/draw.py): the seed's SHA-256 is
+    # published when the giveaway is created, before anyone can enter; the entrants list's SHA-256 when
+    # entries close; the seed itself after the draw, so anyone can re-check the winners.
     prize = models.CharField(_("prize"), max_length=120, blank=True)
     winners_count = models.PositiveSmallIntegerField(_("winners"), default=1)
     seed_hash = models.CharField(_("committed seed (SHA-256)"), max_length=64, blank=True)
+    # The revealed seed (hex), empty until the draw; until then it lives only in `seed_secret`, encrypted.
     seed = models.CharField(_("seed"), max_length=64, blank=True)
+    seed_secret = EncryptedTextField(_("seed (secret until the draw)"), blank=True, editable=False)
     entrants_hash = models.CharField(_("entrants list (SHA-256)"), max_length=64, blank=True)
     drawn_at = models.DateTimeField(_("drawn at"), null=True, blank=True)
 
@@ -524,3 +528,37 @@ class ActivityEntry(TimeStampedModel):
         verbose_name = _("activity entry")
         verbose_name_plural = _("activity entries")
         constraints = [models.UniqueConstraint(fields=["activity", "user", "reference"], name="activity_entry_once")]
+
+
+class ActivityGift(TimeStampedModel):
+    """One gift of a buy-with-gift activity: a unique listed item its seller (the activity's creator) gives.
+
+    Held off sale (item reserved) from the activity's creation; put into one qualifying order at a time
+    (`reference` "order:<id>"); back in stock if that order is cancelled while the activity runs; back on
+    sale (`released_at`) when the activity ends or is cancelled with the gift still unused.
+    """
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="gifts")
+    item = models.ForeignKey("catalog.Item", on_delete=models.PROTECT, related_name="+", verbose_name=_("item"))
+    reference = models.CharField(_("in order"), max_length=40, blank=True)
+    given_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    given_at = models.DateTimeField(_("given at"), null=True, blank=True)
+    released_at = models.DateTimeField(_("back on sale at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["activity", "pk"]
+        verbose_name = _("activity gift")
+        verbose_name_plural = _("activity gifts")
+        constraints = [
+            models.UniqueConstraint(fields=["activity", "item"], name="activity_gift_once"),
+            # An item is a gift of one activity at a time.
+            models.UniqueConstraint(
+                fields=["item"], condition=Q(released_at__isnull=True), name="activity_gift_item_held_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["activity", "reference"], name="activity_gift_by_reference")]
+
+    def __str__(self):
+        return f"gift {self.item_id} of activity {self.activity_id}"
