@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from erhuo.accounts import roles
 from erhuo.accounts.tests.factories import UserFactory
@@ -13,6 +13,15 @@ from erhuo.community.tests import factories
 from erhuo.community.tests.test_groups_services import snapshot
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    # Messages are compared in English (the Chinese catalogue translates them).
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
 
 API = "/api/v1"
 ANSWERS = {"categories": ["womenswear", "bags"], "no_children": True, "budget": "premium", "city": "shanghai"}

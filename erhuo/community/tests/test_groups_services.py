@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from erhuo.accounts import roles
 from erhuo.accounts.tests.factories import UserFactory
@@ -24,6 +24,15 @@ from erhuo.core import events
 from erhuo.core.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    # Messages are compared in English (the Chinese catalogue translates them).
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
 
 A = Membership.Status
 
