@@ -183,6 +183,12 @@ def address_edit(request, address_id: int | None = None):
     if address:
         initial["is_default"] = address.is_default
     form = AddressForm(request.POST or None, initial=initial)
+    # Where she came from (checkout): back there once saved; only a path on this site.
+    back_to = request.POST.get("next") or request.GET.get("next") or ""
+    if not back_to.startswith("/") or not url_has_allowed_host_and_scheme(
+        back_to, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back_to = ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -196,9 +202,11 @@ def address_edit(request, address_id: int | None = None):
             form.add_service_error(error)
         else:
             messages.success(request, _("The address is saved."))
-            return redirect("accounts:addresses")
+            return redirect(back_to or "accounts:addresses")
     status = 422 if request.method == "POST" else 200
-    return render(request, "accounts/address_form.html", {"form": form, "address": address}, status=status)
+    return render(
+        request, "accounts/address_form.html", {"form": form, "address": address, "next": back_to}, status=status
+    )
 
 
 @login_required

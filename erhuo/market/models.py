@@ -16,6 +16,7 @@ each order line when the order was made.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from erhuo.catalog.models import Item
@@ -178,7 +179,8 @@ class Order(TimeStampedModel):
 
     @property
     def number(self) -> str:
-        return f"EH{self.created_at:%y%m%d}{self.pk:06d}" if self.created_at else f"EH{self.pk:06d}"
+        # The day as members read it (Beijing time), not UTC's.
+        return f"EH{timezone.localtime(self.created_at):%y%m%d}{self.pk:06d}" if self.created_at else f"EH{self.pk:06d}"
 
     @property
     def held_fen(self) -> int:

@@ -499,11 +499,11 @@ def test_checkout_refusal_keeps_what_she_typed(shopper):
     assert snapshot() == before
 
 
-def test_checkout_without_an_address_links_to_the_address_book(db):
+def test_checkout_without_an_address_links_to_the_address_book_and_back(db):
     member = UserFactory(roles=[roles.MEMBER])
     claimed(factories.listed_item(), member)
     html = as_user(member).get(reverse("market:checkout")).content.decode()
-    assert f'href="{reverse("accounts:address_new")}"' in html
+    assert f'href="{reverse("accounts:address_new")}?next=/checkout/"' in html
     assert 'data-testid="no-address"' in html
 
 
