@@ -582,6 +582,16 @@ def activities_visible_to(user, *, group_id: int | None = None, kind: str = "", 
     return activities.order_by("-starts_at", "-pk")
 
 
+def with_my_entries(activities: QuerySet, user) -> QuerySet:
+    """Annotate `my_entered` and `my_won` (her giveaway entry) on each activity, in the same query."""
+    from django.db.models import Exists, OuterRef
+
+    from erhuo.community.models import ActivityEntry
+
+    mine = ActivityEntry.objects.filter(activity=OuterRef("pk"), user_id=getattr(user, "pk", None), reference="")
+    return activities.annotate(my_entered=Exists(mine), my_won=Exists(mine.filter(won=True)))
+
+
 def group_activities(group, *, ended_limit: int = 5) -> dict:
     """The group page's card: running (ending soonest first), upcoming (soonest first), recently ended."""
     from erhuo.community.models import Activity
@@ -598,6 +608,15 @@ def group_activities(group, *, ended_limit: int = 5) -> dict:
         "upcoming": sorted((a for a in rows if a.status == S.SCHEDULED), key=lambda a: (a.starts_at, a.pk)),
         "ended": [a for a in rows if a.status in (S.ENDED, S.DRAWN)][:ended_limit],
     }
+
+
+def activity_ids_of_group(group) -> QuerySet:
+    """The ids of the group's activities whose clock may have a move to make (a subquery, not a list)."""
+    from erhuo.community.models import Activity
+
+    return Activity.objects.filter(
+        groups=group, status__in=(Activity.Status.SCHEDULED, Activity.Status.RUNNING)
+    ).values("pk")
 
 
 def activity_ids_due(activity_ids, *, now=None) -> list[int]:
@@ -723,19 +742,20 @@ def members_reached(activity) -> int:
     )
 
 
-def themed_drop_items(activity) -> list:
-    """The items of the drops under a themed drop, with their drop time and card photos (three queries)."""
+def themed_drop_items(activity, *, only_out: bool = False, now=None) -> list:
+    """The items of the drops under a themed drop, with their drop time and card photos (two queries).
+
+    `only_out`: only drops members can see now (live, or due): a drop scheduled later stays a surprise."""
     from django.db.models import Min, Prefetch
 
     from erhuo.catalog.models import Item, ItemPhoto
     from erhuo.community.models import Drop
 
+    links = Drop.items.through.objects.filter(drop__activity=activity).exclude(drop__status=Drop.Status.CANCELLED)
+    if only_out:
+        links = links.filter(_drop_is_out(now, prefix="drop__"))
     rows = list(
-        Drop.items.through.objects.filter(drop__activity=activity)
-        .exclude(drop__status=Drop.Status.CANCELLED)
-        .values("item_id")
-        .annotate(dropped_at=Min("drop__drop_at"))
-        .order_by("dropped_at", "item_id")[:200]
+        links.values("item_id").annotate(dropped_at=Min("drop__drop_at")).order_by("dropped_at", "item_id")[:200]
     )
     if not rows:
         return []

@@ -32,3 +32,15 @@ def behaviour_tags_from_item(user_id: int, item_id: int, amount: float):
     from erhuo.community.services.drops import behaviour_tags_from_item as bump
 
     return bump(user_id=user_id, item_id=item_id, amount=amount)
+
+
+# --- activities -----------------------------------------------------------------------------------
+
+
+@db_periodic_task(crontab(minute="*"))
+def settle_activities():
+    # Activities whose time came start; those past their end end (a giveaway's entrants hash is published,
+    # unused gifts go back on sale). Pages and the API settle what they show too.
+    from erhuo.community.services.activities import activities_settle_due
+
+    return activities_settle_due()

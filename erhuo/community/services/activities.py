@@ -326,7 +326,7 @@ def activities_settle_due(*, now=None, activity_ids=None, limit: int = 200) -> i
     due = Activity.objects.filter(status__in=(S.SCHEDULED, S.RUNNING))
     due = due.filter(starts_at__lte=now).exclude(status=S.RUNNING, ends_at__gt=now)
     if activity_ids is not None:
-        due = due.filter(pk__in=list(activity_ids))
+        due = due.filter(pk__in=activity_ids)
     moves = 0
     for activity_id in list(due.order_by("ends_at", "pk").values_list("pk", flat=True)[:limit]):
         with transaction.atomic():
