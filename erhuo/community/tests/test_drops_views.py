@@ -117,7 +117,7 @@ def test_choosing_items_suggests_the_groups_they_suit_prechecked(leader, group, 
     assert [row["suggestion"].score for row in rows[:2]] == [0.9798, 0.5]
     assert rows[2]["suggestion"] is None
     html = response.content.decode()
-    assert "match 0.98" in html and "女装: 100% of members" in html
+    assert "match 98%" in html and "女装: 100% of members" in html
     assert f'name="items" value="{dress.pk}" checked' in html
 
 
