@@ -1208,6 +1208,12 @@ class PlacementGroupRow:
     purity_after: float | None  # as the latest run expects it with all its moves applied
     mixed: bool
     moves: list  # the latest run's moves out of this group, each with `.main_tags`
+    moves_in: int = 0  # the latest run's moves into this group (not rejected nor stale)
+
+    @property
+    def touched(self) -> bool:
+        """The latest run moves members out of it or into it, and measured it before and after."""
+        return bool(self.moves or self.moves_in) and None not in (self.purity_at_run, self.purity_after)
 
 
 def placement_overview() -> dict:
@@ -1234,9 +1240,12 @@ def placement_overview() -> dict:
         )
     tags = main_tags({move.user_id for move in moves}, weights=weights)
     by_group: dict[int, list] = {}
+    coming: dict[int, int] = {}
     for move in moves:
         move.main_tags = tags.get(move.user_id, [])
         by_group.setdefault(move.from_group_id, []).append(move)
+        if move.status in (ProposedMove.Status.PROPOSED, ProposedMove.Status.APPROVED):
+            coming[move.to_group_id] = coming.get(move.to_group_id, 0) + 1
     rows = []
     for group in groups:
         purity = purities.get(group.pk)
@@ -1248,6 +1257,7 @@ def placement_overview() -> dict:
                 purity_after=run_purity(run.purity_after, group.pk) if run else None,
                 mixed=purity is not None and purity < MIXED_BELOW,
                 moves=by_group.pop(group.pk, []),
+                moves_in=coming.get(group.pk, 0),
             )
         )
     counts = {status: 0 for status in ProposedMove.Status.values}
