@@ -9,7 +9,8 @@ The input is the answer of GET /api/v1/activities/{id}/draw. The script
 checks, without trusting the site's own checks:
 
 1. SHA-256 of the revealed seed's 32 bytes equals `seed_hash`, the hash
-   published when the giveaway was created (before anyone could enter);
+   published when the giveaway was created (`seed_committed_at`, before the
+   first entry);
 2. SHA-256 of the entrants list — user ids ascending, in decimal, one per
    line, no final line feed — equals `entrants_hash`, published when entries
    closed;
@@ -29,6 +30,7 @@ import hmac
 import json
 import sys
 import urllib.request
+from datetime import datetime
 
 
 def entrants_text(user_ids) -> str:
@@ -44,6 +46,10 @@ def draw_winners(seed_hex: str, user_ids, winners: int) -> list[int]:
         mac = hmac.new(key, f"{digest}:{rank}".encode("ascii"), hashlib.sha256).digest()
         chosen.append(remaining.pop(int.from_bytes(mac, "big") % len(remaining)))
     return chosen
+
+
+def moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def check(record: dict) -> list[str]:
@@ -63,6 +69,9 @@ def check(record: dict) -> list[str]:
         )
     if len(ids) != record.get("entrants_count", len(ids)):
         problems.append(f"{len(ids)} entrants listed, but entrants_count says {record.get('entrants_count')}")
+    committed, first = record.get("seed_committed_at"), record.get("first_entry_at")
+    if committed and first and moment(committed) > moment(first):
+        problems.append(f"the seed hash was published at {committed}, after the first entry at {first}")
     found = draw_winners(seed, ids, record["winners_count"])
     published = [winner["user_id"] for winner in sorted(record.get("winners", []), key=lambda w: w["rank"])]
     if found != published:

@@ -679,6 +679,8 @@ def giveaway_record(activity) -> dict:
     re-computed from the published data (`recomputed_winners`) beside the
     recorded ones (`winners`), and whether both hashes check out.
     """
+    from django.db.models import Min
+
     from erhuo.community import draw
     from erhuo.community.models import Activity, ActivityEntry
 
@@ -698,6 +700,7 @@ def giveaway_record(activity) -> dict:
         "entries_open_at": activity.starts_at,
         "entries_close_at": activity.ends_at,
         "entrants_count": entries.count(),
+        "first_entry_at": entries.aggregate(first=Min("created_at"))["first"],
         "entrants": [],
         "entrants_text": None,
         "entrants_hash": activity.entrants_hash if closed else None,
@@ -709,6 +712,10 @@ def giveaway_record(activity) -> dict:
         "seed_matches": None,
         "entrants_match": None,
     }
+    # The commitment means something only if it came before anyone entered (entries need a created giveaway).
+    record["committed_before_entries"] = (
+        record["first_entry_at"] is None or record["seed_committed_at"] <= record["first_entry_at"]
+    )
     if not closed:
         return record
     rows = list(entries.order_by("user_id").values_list("user_id", "user__display_name", "won", "rank"))

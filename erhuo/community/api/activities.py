@@ -201,6 +201,8 @@ class DrawOut(Schema):
     entries_open_at: datetime
     entries_close_at: datetime
     entrants_count: int
+    first_entry_at: datetime | None = Field(None, description="When the first entrant entered")
+    committed_before_entries: bool = Field(..., description="The seed hash was published before the first entry")
     entrants: list[EntrantOut] = Field(..., description="Sorted by user id; empty until entries close")
     entrants_text: str | None = Field(None, description="The canonical list that entrants_hash hashes")
     entrants_hash: str | None = Field(None, description="SHA-256 of entrants_text (ASCII), hex; after the close")

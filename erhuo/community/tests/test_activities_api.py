@@ -198,9 +198,15 @@ def test_the_published_draw_is_rechecked_by_the_standalone_script(api_client, le
     assert record["recomputed_winners"] == [winner["user_id"] for winner in record["winners"]]
     assert "erhuo-draw-v1" in record["algorithm_text"]
 
+    assert record["committed_before_entries"] is True
+    assert record["seed_committed_at"] <= record["first_entry_at"]
     checked = run_script(record)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert checked.stdout.startswith("OK:")
+    late = json.loads(json.dumps(record))
+    late["seed_committed_at"] = "2099-01-01T00:00:00Z"
+    result = run_script(late)
+    assert result.returncode == 1 and "after the first entry" in result.stdout
 
     # One entrant changed, or another seed: the script says the draw does not check out.
     tampered = json.loads(json.dumps(record))

@@ -419,3 +419,16 @@ def test_the_seed_is_not_in_the_admin_before_the_draw(client, leader, group):
             reverse("admin:community_activity_change", args=[activity.pk]),
         ):
             assert seed_of(activity) not in client.get(url).content.decode()
+
+
+def test_the_group_card_reads_a_constant_number_of_queries(rf, leader, group, member_in, django_assert_max_num_queries):
+    from django.template import Context, Template
+
+    for n in range(10):
+        factories.activity(actor=leader, groups=[group], kind=("giveaway", "themed_drop", "buy_with_gift")[n % 3])
+    request = rf.get("/")
+    request.user = member_in
+    template = Template("{% load community_activities %}{% group_activities group %}")
+    with django_assert_max_num_queries(8):
+        html = template.render(Context({"request": request, "group": group}))
+    assert html.count('data-testid="activity-row"') == 10
