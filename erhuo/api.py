@@ -11,6 +11,7 @@ from erhuo.core.api import router as system_router
 from erhuo.experts.api import router as experts_router
 from erhuo.ledger.api import router as ledger_router
 from erhuo.market.api import router as market_router
+from erhuo.notifications.api import router as notifications_router
 from erhuo.payments.api import router as payments_router
 from erhuo.trust.api import router as trust_router
 from erhuo.web.api_privacy import router as privacy_router
@@ -32,6 +33,7 @@ install_error_handlers(api)
 api.add_router("", system_router)
 api.add_router("", accounts_router)
 api.add_router("", ledger_router)
+api.add_router("", notifications_router)
 api.add_router("", payments_router)
 api.add_router("", trust_router)
 api.add_router("", community_router)

@@ -115,6 +115,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "erhuo.web.context_processors.navigation",
+                "erhuo.notifications.context_processors.notices",
             ],
             "builtins": ["erhuo.core.templatetags.erhuo"],
         },
@@ -393,3 +394,13 @@ ERHUO_SELF_SHIP_HOURS = int(os.environ.get("ERHUO_SELF_SHIP_HOURS", "48"))
 ERHUO_ASSUME_DELIVERED_DAYS = int(os.environ.get("ERHUO_ASSUME_DELIVERED_DAYS", "10"))
 # Delivered orders complete by themselves after this many days (or the category's return window, if longer).
 ERHUO_AUTO_CONFIRM_DAYS = int(os.environ.get("ERHUO_AUTO_CONFIRM_DAYS", "7"))
+
+# --- notifications ------------------------------------------------------------
+
+# How a notice reaches its person, after the row is stored (erhuo/notifications/channels.py).
+ERHUO_NOTICE_CHANNELS = env_list("ERHUO_NOTICE_CHANNELS") or [
+    "erhuo.notifications.channels.InAppChannel",
+    "erhuo.notifications.channels.RealtimeChannel",
+]
+# Members signed up for a micro-class are reminded this many minutes before it starts.
+ERHUO_CLASS_REMINDER_MINUTES = int(os.environ.get("ERHUO_CLASS_REMINDER_MINUTES", "60"))

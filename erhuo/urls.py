@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("erhuo.payments.urls")),
     path("", include("erhuo.trust.urls")),
     path("", include("erhuo.community.urls")),
+    path("", include("erhuo.notifications.urls")),
     path("", include("erhuo.experts.urls")),
     path("", include("erhuo.market.urls")),
     path("", include("erhuo.consignment.urls")),
