@@ -112,3 +112,13 @@ class ReasonForm(ServiceFormMixin, forms.Form):
 
 class DropLinkForm(forms.Form):
     drop_id = forms.IntegerField(min_value=1)
+
+
+class DropItemsForm(forms.Form):
+    item_ids = forms.TypedMultipleChoiceField(coerce=int, choices=(), required=True)
+    drop_at = forms.DateTimeField(required=False, input_formats=DATETIME_FORMATS, widget=LocalDateTimeInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any id: the drops service says which items cannot drop.
+        self.fields["item_ids"].valid_value = lambda value: str(value).isdigit() and len(str(value)) < 19

@@ -397,6 +397,28 @@ def drop_link(request, activity_id: Id, payload: DropLinkIn):
     return Status(200, selectors.activity_of(activity_id))
 
 
+class DropItemsIn(Schema):
+    item_ids: list[Id] = Field(..., min_length=1, max_length=50, examples=[[21, 22]])
+    drop_at: datetime | None = Field(None, description="While the activity runs; empty: when it starts (or now)")
+    title: str = Field("", max_length=80)
+
+
+@router.post(
+    "/activities/{activity_id}/drops/new",
+    response={201: ActivityOut, **ERRORS},
+    summary="Drop items into a themed drop's groups, under its banner",
+)
+def drop_create(request, activity_id: Id, payload: DropItemsIn):
+    services.activity_drop_create(
+        activity_id=activity_id,
+        actor=request.user,
+        item_ids=payload.item_ids,
+        drop_at=payload.drop_at,
+        title=payload.title,
+    )
+    return Status(201, selectors.activity_of(activity_id))
+
+
 @router.delete(
     "/activities/{activity_id}/drops/{drop_id}",
     response={200: ActivityOut, **ERRORS},

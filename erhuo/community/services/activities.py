@@ -631,6 +631,43 @@ def activity_drop_link(*, activity_id: int, drop_id: int, actor) -> Drop:
     return drop
 
 
+def activity_drop_create(*, activity_id: int, actor, item_ids, drop_at=None, title: str = "", now=None) -> Drop:
+    """Drop items into a themed drop's groups under its banner (the drops service, `drops.drop_create`).
+
+    The drop goes out at `drop_at`, never before the activity starts (by
+    default when it starts; at once if it runs); the drops service checks the
+    items and the groups.
+    """
+    from erhuo.community.services.drops import drop_create
+
+    now = now or timezone.now()
+    activity = _organised_activity(activity_id, actor)
+    if activity.kind != K.THEMED_DROP:
+        raise Conflict(_("Only a themed drop groups drops."), code="not_a_themed_drop")
+    if activity.status not in (S.SCHEDULED, S.RUNNING):
+        raise ActivityClosed(
+            _("This activity is already %(status)s.") % {"status": activity.get_status_display()},
+            code="activity_closed",
+        )
+    # Never before the sale starts: an earlier (or no) time means "when it starts", or now if it runs.
+    drop_at = max(drop_at or activity.starts_at, activity.starts_at, now)
+    if drop_at >= activity.ends_at:
+        raise ValidationFailed(
+            _("The drop must go out while the activity runs."),
+            code="drop_outside_window",
+            fields={"drop_at": [_("Before its end.")]},
+        )
+    return drop_create(
+        actor=actor,
+        item_ids=item_ids,
+        group_ids=list(activity.groups.values_list("pk", flat=True)),
+        drop_at=drop_at,
+        title=(title or activity.title)[:80],
+        activity=activity,
+        now=now,
+    )
+
+
 def activity_drop_unlink(*, activity_id: int, drop_id: int, actor) -> Drop:
     activity = _organised_activity(activity_id, actor)
     drop = Drop.objects.filter(pk=drop_id, activity=activity).first()

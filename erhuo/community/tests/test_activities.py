@@ -709,3 +709,52 @@ def test_the_report_counts_participation_by_kind(offer, community_manager, group
     report = selectors.activity_report(themed)
     assert (report["drops"], report["items"], report["items_sold"], report["items_on_sale"]) == (1, 4, 2, 2)
     assert report["sell_through"] == 0.5
+
+
+def test_items_dropped_into_a_themed_drop_go_out_when_it_starts(leader, group, member):
+    factories.member_of(group, member)
+    now = timezone.now()
+    activity = factories.activity(actor=leader, groups=[group], kind="themed_drop", starts_in=HOUR, now=now)
+    items = [factories.listed_item(seller=leader, title=f"专场 {n}") for n in range(2)]
+    drop = services.activity_drop_create(
+        activity_id=activity.pk, actor=leader, item_ids=[item.pk for item in items], now=now
+    )
+    assert (drop.activity_id, drop.drop_at, drop.status, drop.title) == (
+        activity.pk,
+        activity.starts_at,
+        "scheduled",
+        "周末活动",
+    )
+    assert set(drop.groups.values_list("pk", flat=True)) == {group.pk}
+    assert selectors.themed_drop_items(activity, only_out=True, now=now) == []
+    assert len(selectors.themed_drop_items(activity, only_out=True, now=now + HOUR)) == 2
+
+    running = factories.activity(actor=leader, groups=[group], kind="themed_drop", now=now)
+    live = services.activity_drop_create(
+        activity_id=running.pk, actor=leader, item_ids=[factories.listed_item(seller=leader).pk], now=now
+    )
+    assert live.status == "live"
+
+
+def test_dropping_into_a_themed_drop_is_for_its_organisers_while_it_is_open(leader, group, member, community_manager):
+    factories.member_of(group, member)
+    now = timezone.now()
+    themed = factories.activity(actor=leader, groups=[group], kind="themed_drop", now=now, lasts=HOUR)
+    giveaway = factories.activity(actor=leader, groups=[group], now=now)
+    item = factories.listed_item(seller=leader)
+    before = snapshot()
+    with pytest.raises(PermissionRefused):
+        services.activity_drop_create(activity_id=themed.pk, actor=member, item_ids=[item.pk], now=now)
+    with pytest.raises(Conflict) as not_themed:
+        services.activity_drop_create(activity_id=giveaway.pk, actor=leader, item_ids=[item.pk], now=now)
+    assert not_themed.value.code == "not_a_themed_drop"
+    with pytest.raises(ValidationFailed) as too_late:
+        services.activity_drop_create(
+            activity_id=themed.pk, actor=leader, item_ids=[item.pk], drop_at=now + 2 * HOUR, now=now
+        )
+    assert too_late.value.code == "drop_outside_window"
+    services.activities_settle_due(now=now + 2 * HOUR)
+    with pytest.raises(Conflict) as ended:
+        services.activity_drop_create(activity_id=themed.pk, actor=community_manager, item_ids=[item.pk], now=now)
+    assert ended.value.code == "activity_closed"
+    assert snapshot()["drops"] == before["drops"]

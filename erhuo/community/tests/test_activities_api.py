@@ -276,3 +276,18 @@ def test_a_themed_drop_gathers_drops_and_lists_its_items(api_client, leader, gro
     assert client.delete(f"/api/v1/activities/{activity.pk}/drops/{drop.pk}").status_code == 200
     assert Drop.objects.get(pk=drop.pk).activity_id is None
     assert not ActivityEntry.objects.exists()
+
+
+def test_items_are_dropped_into_a_themed_drop_through_the_api(api_client, leader, group, member):
+    factories.member_of(group, member)
+    activity = factories.activity(actor=leader, groups=[group], kind="themed_drop")
+    item = factories.listed_item(seller=leader, title="专场 围巾")
+    client = english(api_client, member)
+    assert client.post(f"/api/v1/activities/{activity.pk}/drops/new", {"item_ids": [item.pk]}).status_code == 403
+    assert not Drop.objects.exists()
+    client.login(leader)
+    response = client.post(f"/api/v1/activities/{activity.pk}/drops/new", {"item_ids": [item.pk]})
+    assert response.status_code == 201
+    assert Drop.objects.get().activity_id == activity.pk
+    client.login(member)
+    assert [row["id"] for row in client.get(f"/api/v1/activities/{activity.pk}/items").json()] == [item.pk]

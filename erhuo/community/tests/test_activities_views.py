@@ -432,3 +432,20 @@ def test_the_group_card_reads_a_constant_number_of_queries(rf, leader, group, me
     with django_assert_max_num_queries(8):
         html = template.render(Context({"request": request, "group": group}))
     assert html.count('data-testid="activity-row"') == 10
+
+
+def test_the_organiser_drops_items_into_the_sale_from_its_page(client, leader, group, member_in):
+    activity = factories.activity(actor=leader, groups=[group], kind="themed_drop")
+    item = factories.listed_item(seller=leader, title="专场 手袋")
+    client = logged_in(client, leader)
+    assert 'data-testid="drop-items"' in client.get(reverse("community:activity", args=[activity.pk])).content.decode()
+    client.post(reverse("community:activity_drop_create", args=[activity.pk]), {"item_ids": [str(item.pk)]})
+    assert list(Drop.objects.get(activity=activity).items.all()) == [item]
+    client = logged_in(Client(), member_in)
+    assert (
+        client.post(
+            reverse("community:activity_drop_create", args=[activity.pk]), {"item_ids": [str(item.pk)]}
+        ).status_code
+        == 403
+    )
+    assert Drop.objects.count() == 1

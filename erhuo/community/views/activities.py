@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from erhuo.community import draw, selectors
-from erhuo.community.activity_forms import ActivityForm, DropLinkForm, ReasonForm
+from erhuo.community.activity_forms import ActivityForm, DropItemsForm, DropLinkForm, ReasonForm
 from erhuo.community.models import Activity, Group
 from erhuo.community.services import activities as services
 from erhuo.core.errors import DomainError
@@ -123,11 +123,9 @@ def _detail_context(request, activity: Activity, **extra) -> dict:
         context["on_sale"] = [item for item in items if item.status in ("listed", "reserved")]
         context["sold"] = [item for item in items if item.is_sold]
         context["drops"] = selectors.activity_drops(activity) if organiser else []
-        context["linkable"] = (
-            selectors.linkable_drops(activity, user)
-            if organiser and activity.status in (S.SCHEDULED, S.RUNNING)
-            else []
-        )
+        open_for_drops = organiser and activity.status in (S.SCHEDULED, S.RUNNING)
+        context["linkable"] = selectors.linkable_drops(activity, user) if open_for_drops else []
+        context["candidates"] = selectors.drop_candidate_items(limit=12) if open_for_drops else []
     context.update(extra)
     return context
 
@@ -221,6 +219,28 @@ def activity_drop_link(request, activity_id: int):
             _refused(request, error)
         else:
             messages.success(request, _("The drop is part of this themed drop."))
+    return redirect("community:activity", activity_id=activity.pk)
+
+
+@login_required
+@require_POST
+def activity_drop_create(request, activity_id: int):
+    activity = _visible_activity(request, activity_id)
+    form = DropItemsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose the items to drop."))
+        return redirect("community:activity", activity_id=activity.pk)
+    try:
+        services.activity_drop_create(
+            activity_id=activity.pk,
+            actor=request.user,
+            item_ids=form.cleaned_data["item_ids"],
+            drop_at=form.cleaned_data.get("drop_at"),
+        )
+    except DomainError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, _("The items are dropped into this sale's groups."))
     return redirect("community:activity", activity_id=activity.pk)
 
 
@@ -338,6 +358,7 @@ urlpatterns = [
     path("activities/<int:activity_id>/cancel/", activity_cancel, name="activity_cancel"),
     path("activities/<int:activity_id>/draw/", activity_draw, name="activity_draw"),
     path("activities/<int:activity_id>/drops/", activity_drop_link, name="activity_drop_link"),
+    path("activities/<int:activity_id>/drops/new/", activity_drop_create, name="activity_drop_create"),
     path("activities/<int:activity_id>/drops/<int:drop_id>/remove/", activity_drop_unlink, name="activity_drop_unlink"),
     path("groups/<int:group_id>/admin/activities/", group_activities, name="group_activities"),
     path("groups/<int:group_id>/admin/activities/new/", group_activity_new, name="group_activity_new"),
