@@ -111,9 +111,13 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=20261205)
     parser.add_argument("--rounds", type=int, default=placement.REFINE_ROUNDS, help="refinement rounds per segment")
     parser.add_argument("--db", type=int, default=0, metavar="N", help="also run the services on N members")
+    parser.add_argument("--db-rounds", type=int, default=5, help="placement runs (each approved) with --db")
+    parser.add_argument("--keep", action="store_true", help="keep the --db database's folder")
     args = parser.parse_args()
     if args.members < 2 or args.capacity < 2:
         parser.error("--members and --capacity must be at least 2")
+    if args.db and args.db < 80:
+        parser.error("--db needs at least 80 members")
     status = measure(args)
     if args.db:
         from service_path import run_services
