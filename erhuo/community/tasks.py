@@ -34,6 +34,25 @@ def behaviour_tags_from_item(user_id: int, item_id: int, amount: float):
     return bump(user_id=user_id, item_id=item_id, amount=amount)
 
 
+# --- micro-classes ------------------------------------------------------------------------------------
+
+
+@db_periodic_task(crontab(minute="*"))
+def settle_classes():
+    # Classes whose time came go live; those whose time is over end (pages settle on read too).
+    from erhuo.community.services.classes import classes_settle
+
+    return classes_settle()
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def remind_classes():
+    # Members signed up for a class starting within ERHUO_CLASS_REMINDER_MINUTES get one notice, once.
+    from erhuo.community.services.classes import classes_remind_due
+
+    return classes_remind_due()
+
+
 # --- activities -----------------------------------------------------------------------------------
 
 
