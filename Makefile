@@ -55,6 +55,7 @@ bench: install
 	$(BIN)/python bench/api_auth.py
 	$(BIN)/python bench/pipeline_pages.py
 	$(BIN)/python bench/claim_storm/run.py
+	$(BIN)/python bench/placement/run.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
