@@ -14,14 +14,15 @@ people, names and addresses (only timestamps move with the day of seeding).
 
 from django.db import transaction
 
-from erhuo.web.demo import accounts, consignment, experts, history, market, privacy, records, trust
+from erhuo.web.demo import accounts, community, consignment, experts, history, market, privacy, records, trust
 
-# Dependency order. Later issues append community, ...
+# Dependency order. Later issues append their own.
+# community after market (its items are consigned like market's) and before privacy (members in groups).
 # trust before anything that consigns (only verified sellers with their deposit paid may), and history
 # (the sellers' past sales, which make some of them trusted) before consignment's self-ship items;
 # market after experts (buyers who came through an expert's link buy) and before privacy (whose
 # deletion requests are refused while a member has orders or money in flight).
-SEEDERS = (accounts, trust, history, consignment, records, experts, market, privacy)
+SEEDERS = (accounts, trust, history, consignment, records, experts, market, community, privacy)
 
 # One (role label, username, phone, password) per role, printed by demo_serve.
 DEMO_PASSWORD = accounts.DEMO_PASSWORD
