@@ -123,10 +123,14 @@ def _clean_ids(values, *, field: str, limit: int, message: str) -> list[int]:
 
 
 def _check_window(starts_at, ends_at, now, errors: dict) -> None:
-    if starts_at is None or timezone.is_naive(starts_at):
-        errors["starts_at"] = [_("Give the start date and time.")]
-    if ends_at is None or timezone.is_naive(ends_at):
-        errors["ends_at"] = [_("Give the end date and time.")]
+    for field, value, missing in (
+        ("starts_at", starts_at, _("Give the start date and time.")),
+        ("ends_at", ends_at, _("Give the end date and time.")),
+    ):
+        if value is None:
+            errors[field] = [missing]
+        elif timezone.is_naive(value):
+            errors[field] = [_("Give the time zone too (for example +08:00).")]
     if errors.get("starts_at") or errors.get("ends_at"):
         return
     if ends_at <= starts_at:
