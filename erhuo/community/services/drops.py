@@ -191,6 +191,9 @@ def drop_create(*, actor, item_ids, group_ids, drop_at=None, title: str = "", ac
     title = (title or "").strip()
     if len(title) > TITLE_MAX:
         raise _invalid("title", _("At most %(limit)s characters.") % {"limit": TITLE_MAX}, "title_too_long")
+    if drop_at is not None and timezone.is_naive(drop_at):
+        # A time without a zone is read in the site's (what a leader types on the form).
+        drop_at = timezone.make_aware(drop_at)
     if drop_at is None or drop_at <= now:
         drop_at = now
     elif drop_at > now + MAX_AHEAD:

@@ -339,3 +339,13 @@ def test_a_drop_into_two_groups_is_cancelled_only_by_who_runs_both(leader, group
 
     assert refused.value.code == "not_your_group"
     assert Drop.objects.get(pk=drop.pk).status == "scheduled"
+
+
+def test_a_time_without_a_zone_is_read_in_the_sites(leader, group, item):
+    local = timezone.localtime() + timedelta(hours=5)
+
+    drop = services.drop_create(
+        actor=leader, item_ids=[item.pk], group_ids=[group.pk], drop_at=local.replace(tzinfo=None, microsecond=0)
+    )
+
+    assert drop.drop_at == local.replace(microsecond=0)
