@@ -230,3 +230,22 @@ def test_the_visibility_filter_is_one_query_however_many_groups(world, django_as
     with django_assert_num_queries(1):
         visible = list(Item.objects.filter(selectors.items_visible_filter(insider)).values_list("pk", flat=True))
     assert len(visible) == 5
+
+
+def test_the_shop_query_count_does_not_grow_with_groups_and_drops(world, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = browser(world.insider)
+    client.get(reverse("market:shop"))
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("market:shop"))
+    for _ in range(4):
+        group = factories.group()
+        factories.member_of(group, world.insider)
+        items = [factories.item_on_sale(seller=world.seller).pk for _ in range(3)]
+        services.drop_create(actor=group.leader, item_ids=items, group_ids=[group.pk, world.group.pk])
+
+    with django_assert_max_num_queries(len(few)):
+        response = client.get(reverse("market:shop"))
+    assert len(response.context["cards"]) == 14
