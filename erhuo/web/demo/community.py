@@ -113,7 +113,7 @@ PROFILES = (
     ("premium_women", 34),
     ("everyday_women", 40),
     ("bag_lovers", 24),
-    ("baby_mums", 77),  # 40 fill 1群 (with its leader), 37 more in 2群 (with hers: 38/40)
+    ("baby_mums", 77),  # with the demo member: 1群 full at 40/40 (its leader counted), 2群 at 37/40
     ("kids_mums", 24),
     ("others", 12),
 )
