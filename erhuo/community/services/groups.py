@@ -399,7 +399,9 @@ def segment_update(
 
 
 def _lock_group(group_id) -> Group:
-    group = Group.objects.select_for_update().filter(pk=group_id).first()
+    # `of=("self",)` and no ordering: the default ordering joins the (nullable) segment, which PostgreSQL
+    # refuses to lock.
+    group = Group.objects.select_for_update(of=("self",)).order_by().filter(pk=group_id).first()
     if group is None:
         raise NotFound(_("No such group."), code="group_not_found")
     return group
@@ -862,7 +864,7 @@ def member_ban(*, user, actor, reason: str) -> MemberProfile:
 def member_unban(*, user, actor) -> MemberProfile:
     _require_operator(actor)
     with transaction.atomic():
-        profile = MemberProfile.objects.select_for_update().filter(user=user).first()
+        profile = MemberProfile.objects.select_for_update().order_by().filter(user=user).first()
         if profile is None or profile.banned_at is None:
             raise Conflict(_("She is not banned."), code="not_banned")
         profile.banned_at = None
@@ -1203,14 +1205,45 @@ def _shared_tags(profile, group: Group, centroid: placement.Centroid | None) -> 
     return shared[:6]
 
 
-PLACEMENT_ATTEMPTS = 5
+# A group that filled meanwhile is chosen again from fresh reads; many newcomers racing for tiny groups can lose
+# several times in a row (each race has one winner), so the bound is generous.
+PLACEMENT_ATTEMPTS = 20
+
+
+class _FoundRoom(Exception):
+    def __init__(self, group: Group):
+        self.group = group
+
+
+def _open_with_room(segment: Segment) -> Group | None:
+    return (
+        segment.groups.select_related("segment")
+        .filter(status=G.OPEN, member_count__lt=F("capacity"))
+        .order_by("number", "pk")
+        .first()
+    )
 
 
 def _open_group_in(segment: Segment) -> Group:
-    """The segment's open group with room, or its next group opened now (the segment's row locked)."""
-    segment = Segment.objects.select_for_update().get(pk=segment.pk)
-    existing = segment.groups.filter(status=G.OPEN, member_count__lt=F("capacity")).order_by("number", "pk").first()
-    return existing or _open_next_locked(segment)
+    """The segment's open group with room, or its next group opened now.
+
+    Locks are taken groups first, then the segment (`_count_in`), so this never
+    goes on to lock an existing group while it holds the segment's row: a group
+    found under the segment's lock is returned after rolling back to a
+    savepoint, which releases that lock.
+    """
+    existing = _open_with_room(segment)
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            locked = Segment.objects.select_for_update().get(pk=segment.pk)
+            existing = _open_with_room(locked)
+            if existing is not None:
+                raise _FoundRoom(existing)
+            return _open_next_locked(locked)
+    except _FoundRoom as found:
+        return found.group
 
 
 def _candidate_of(group: Group) -> placement.Candidate:
@@ -1311,9 +1344,9 @@ def admission_answer(*, user, invite_code: str, answers: dict) -> Admission:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         raise PermissionRefused(_("Log in first."), code="login_required")
     with transaction.atomic():
+        # Read, not locked: a busy invite must not queue every newcomer behind one row. Its use is counted at
+        # the end with a conditional UPDATE, so a limited invite never admits more than it allows.
         invite = invite_for_code(invite_code)
-        if invite is not None and invite.pk is not None:
-            invite = Invite.objects.select_for_update().select_related("group", "group__segment").get(pk=invite.pk)
         _refuse_invite(invite)
         if _is_banned(user):
             raise PermissionRefused(_("Your account cannot join the community."), code="banned")
@@ -1336,7 +1369,15 @@ def admission_answer(*, user, invite_code: str, answers: dict) -> Admission:
             source_preferred=Membership.Source.INVITE,
         )
         if invite.pk is not None:
-            Invite.objects.filter(pk=invite.pk).update(uses=invite.uses + 1, updated_at=timezone.now())
+            counted = Invite.objects.filter(pk=invite.pk, revoked_at__isnull=True)
+            if invite.max_uses is not None:
+                counted = counted.filter(uses__lt=F("max_uses"))
+            if not counted.update(uses=F("uses") + 1, updated_at=timezone.now()):
+                invite.refresh_from_db()
+                _refuse_invite(invite)
+                raise ValidationFailed(  # pragma: no cover - refused above in every case
+                    INVITE_REASONS["used_up"], code="invite_invalid", fields={"invite": ["used_up"]}
+                )
         events.emit(
             "community_admitted",
             user_id=user.pk,

@@ -18,7 +18,7 @@ from django.db.utils import load_backend
 
 from erhuo.accounts import roles
 from erhuo.accounts.tests.factories import UserFactory
-from erhuo.community.models import Group, GroupTransition, Membership
+from erhuo.community.models import Group, GroupTransition, MemberProfile, Membership
 from erhuo.community.services import groups as services
 from erhuo.community.tests import factories
 from erhuo.core.errors import DomainError
@@ -145,10 +145,15 @@ def test_many_join_two_groups_of_a_segment_at_once_counts_stay_exact(real_databa
     assert segment.groups.count() == 3
 
 
-def test_newcomers_answering_at_once_all_get_a_place_and_no_group_overflows(real_database, community_manager):
+@pytest.mark.parametrize("capacity", [3, 2])
+def test_newcomers_answering_at_once_all_get_a_place_and_no_group_overflows(real_database, community_manager, capacity):
     services.taxonomy_seed()
     segment = services.segment_create(
-        actor=community_manager, name="女装·轻奢", slug="wp", rule={"all": ["womenswear", "premium"]}, capacity=3
+        actor=community_manager,
+        name="女装·轻奢",
+        slug="wp",
+        rule={"all": ["womenswear", "premium"]},
+        capacity=capacity,
     )
     services.group_create(actor=community_manager, leader=UserFactory(roles=[roles.EXPERT]), segment=segment)
     invite = services.invite_create(actor=community_manager)
@@ -163,9 +168,40 @@ def test_newcomers_answering_at_once_all_get_a_place_and_no_group_overflows(real
         ],
     )
 
-    assert [type(result).__name__ for result in results] == ["Admission"] * 8
+    assert [getattr(result, "code", type(result).__name__) for result in results] == ["Admission"] * 8
     rows = list(segment.groups.order_by("number").values_list("number", "member_count", "capacity", "status"))
-    # Groups of 3, the leader counted in each: two newcomers a group, four groups full, the fifth opened for more.
-    assert rows == [(1, 3, 3, "full"), (2, 3, 3, "full"), (3, 3, 3, "full"), (4, 3, 3, "full"), (5, 1, 3, "open")]
+    # The leader counted in each group: capacity − 1 newcomers a group, every group full, the next opened for more.
+    full = 8 // (capacity - 1)
+    expected = [(number, capacity, capacity, "full") for number in range(1, full + 1)]
+    assert rows == [*expected, (full + 1, 1, capacity, "open")]
     for group in segment.groups.all():
         assert Membership.objects.filter(group=group, status=Membership.Status.ACTIVE).count() == group.member_count
+
+
+def test_a_limited_invite_admits_no_more_than_it_allows_when_used_at_once(real_database, community_manager):
+    services.taxonomy_seed()
+    segment = services.segment_create(actor=community_manager, name="综合", slug="general", rule={}, capacity=50)
+    services.group_create(actor=community_manager, leader=UserFactory(roles=[roles.EXPERT]), segment=segment)
+    invite = services.invite_create(actor=community_manager, max_uses=3)
+    answers = {"categories": ["home"], "no_children": True, "budget": "budget"}
+    users = [UserFactory(roles=[roles.MEMBER]) for _ in range(6)]
+
+    results = run_at_once(
+        real_database,
+        [
+            lambda user=user: services.admission_answer(user=user, invite_code=invite.code, answers=answers)
+            for user in users
+        ],
+    )
+
+    admitted = [result for result in results if not isinstance(result, DomainError)]
+    refused = [(result.code, result.fields) for result in results if isinstance(result, DomainError)]
+    assert len(admitted) == 3
+    assert refused == [("invite_invalid", {"invite": ["used_up"]})] * 3
+    invite.refresh_from_db()
+    assert invite.uses == 3
+    group = segment.groups.get()
+    assert group.member_count == 4 == Membership.objects.filter(group=group, status="active").count()
+    # The refused left nothing behind: no tags, no answers.
+    refused_users = [user for user, result in zip(users, results, strict=True) if isinstance(result, DomainError)]
+    assert not MemberProfile.objects.filter(user__in=refused_users).exists()
