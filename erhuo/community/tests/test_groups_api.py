@@ -323,3 +323,16 @@ def test_ban_and_unban(api_client, world, community_manager, member):
     assert api_client.post(f"{API}/community/members/{member.pk}/unban").json()["banned_at"] is None
     assert api_client.post(f"{API}/community/members/999999/unban").status_code == 404
     assert Segment.objects.count() == 2 and Tag.objects.exists()
+
+
+def test_groups_list_queries_stay_flat(api_client, world, community_manager, django_assert_max_num_queries):
+    login(api_client, community_manager)
+    with django_assert_max_num_queries(10) as few:
+        api_client.get(f"{API}/community/groups")
+    for _ in range(4):
+        group = services.group_create(actor=community_manager, leader=UserFactory(), segment=world["segment"])
+        for _member in range(3):
+            factories.tagged(factories.member_of(group).user, "womenswear", "premium")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = api_client.get(f"{API}/community/groups")
+    assert len(response.json()) == 6

@@ -312,3 +312,16 @@ def test_me_page_links_to_my_groups(client, member):
     client.force_login(member)
     page = client.get(reverse("accounts:profile")).content.decode()
     assert reverse("community:my_groups") in page
+
+
+def test_my_groups_page_queries_stay_flat(client, world, member, community_manager, django_assert_max_num_queries):
+    factories.member_of(world["group"], member)
+    client.force_login(member)
+    with django_assert_max_num_queries(12) as few:
+        client.get(reverse("community:my_groups"))
+    for _ in range(4):
+        extra = services.group_create(actor=community_manager, leader=UserFactory(), segment=world["segment"])
+        factories.member_of(extra, member)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(reverse("community:my_groups"))
+    assert response.content.decode().count('data-testid="my-group"') == 5
