@@ -322,3 +322,52 @@ def counts_for_console() -> dict:
         .filter(ship_by__lte=timezone.now())
         .count(),
     }
+
+
+# --- personal data (erhuo/web/privacy.py) -----------------------------------------------------
+
+
+def personal_data_export(*, user) -> dict:
+    """Her claims, orders (with the addresses they went to), returns and buyer shows."""
+    orders = Order.objects.filter(buyer=user).prefetch_related("lines").order_by("created_at", "pk")
+    return {
+        "claims": [
+            {"item": title, "status": status, "created_at": created.isoformat()}
+            for title, status, created in Claim.objects.filter(member=user)
+            .order_by("created_at", "pk")
+            .values_list("item__title", "status", "created_at")
+        ],
+        "orders": [
+            {
+                "number": order.number,
+                "status": order.status,
+                "items": [line.title for line in order.lines.all()],
+                "total_fen": order.total_fen,
+                "paid_fen": order.paid_fen,
+                "refunded_fen": order.refunded_fen,
+                "recipient_name": order.recipient_name,
+                "recipient_phone": order.recipient_phone,
+                "region": order.region,
+                "address_detail": order.address_detail,
+                "note": order.buyer_note,
+                "created_at": order.created_at.isoformat(),
+            }
+            for order in orders
+        ],
+        "returns": [
+            {
+                "order": request.line.order.number,
+                "reason": request.reason,
+                "status": request.status,
+                "description": request.description,
+                "created_at": request.created_at.isoformat(),
+            }
+            for request in ReturnRequest.objects.filter(line__order__buyer=user)
+            .select_related("line__order")
+            .order_by("created_at", "pk")
+        ],
+        "buyer_shows": [
+            {"item": show.item.title, "stars": show.stars, "text": show.text, "created_at": show.created_at.isoformat()}
+            for show in BuyerShow.objects.filter(buyer=user).select_related("item").order_by("created_at", "pk")
+        ],
+    }

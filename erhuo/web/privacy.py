@@ -29,7 +29,15 @@ from erhuo.catalog.models import Item
 from erhuo.consignment.models import IntakeBatch
 
 # The apps asked for their part, in the order their sections appear in the download.
-APP_MODULES = ("erhuo.trust", "erhuo.experts", "erhuo.ledger", "erhuo.payments")
+APP_MODULES = (
+    "erhuo.trust",
+    "erhuo.experts",
+    "erhuo.community",
+    "erhuo.market",
+    "erhuo.notifications",
+    "erhuo.ledger",
+    "erhuo.payments",
+)
 
 EXPORT_FORMAT_VERSION = 1
 

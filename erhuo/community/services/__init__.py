@@ -6,3 +6,5 @@
 - `classes`: micro-classes;
 - `activities`: buy-with-gift, giveaways with a fair draw, themed drops.
 """
+
+from erhuo.community.services.privacy import erase_blockers, personal_data_erase  # noqa: F401

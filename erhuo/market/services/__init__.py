@@ -19,6 +19,7 @@ from erhuo.market.services.orders import (  # noqa: F401
     order_ship,
     orders_settle,
 )
+from erhuo.market.services.privacy import erase_blockers, personal_data_erase  # noqa: F401
 from erhuo.market.services.returns import (  # noqa: F401
     return_decide,
     return_request_create,
