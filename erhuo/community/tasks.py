@@ -34,6 +34,16 @@ def behaviour_tags_from_item(user_id: int, item_id: int, amount: float):
     return bump(user_id=user_id, item_id=item_id, amount=amount)
 
 
+@db_task()
+def behaviour_tags_from_items(bumps: list):
+    # A batch of (user id, item id, amount), gathered by erhuo.community.handlers: one task for many claims.
+    from erhuo.community.services.drops import behaviour_tags_from_item as bump
+
+    for user_id, item_id, amount in bumps:
+        bump(user_id=user_id, item_id=item_id, amount=amount)
+    return len(bumps)
+
+
 # --- micro-classes ------------------------------------------------------------------------------------
 
 
