@@ -1284,14 +1284,37 @@ def _choose(profile, candidates, groups, segments) -> tuple[Group, float | None,
     return target, placement.score(profile, _candidate_of(target)), ranked
 
 
+def _offered(ranked, groups, *, placed: Group | None, live: list[Membership]) -> list[tuple[Group, float]]:
+    """Up to three other groups to offer: the best of each other segment (siblings of her group, or of a group
+    she is in, carry the same drops), each with its score."""
+    taken = {m.group.segment_id for m in live if m.group.segment_id is not None}
+    if placed is not None and placed.segment_id is not None:
+        taken.add(placed.segment_id)
+    offered, seen = [], set(taken)
+    for value, candidate in ranked:
+        group = groups[candidate.group_id]
+        if placed is not None and group.pk == placed.pk:
+            continue
+        key = group.segment_id if group.segment_id is not None else ("group", group.pk)
+        if key in seen:
+            continue
+        seen.add(key)
+        offered.append((group, value))
+        if len(offered) == OFFERED_MAX:
+            break
+    return offered
+
+
 def _place(*, user, profile, preferred: Group | None, source_preferred: str) -> Admission:
     """Place her (inside the caller's transaction): the preferred group if it has room, else the best match.
 
     The candidates are read without locks; `membership_add` locks the group and
     checks again, so a group that filled meanwhile refuses her and the choice is
-    made again from fresh reads (a few times at most).
+    made again from fresh reads (a few times at most). Already in a group of the
+    segment that suits her best, she stays there (nothing new is written).
     """
-    live_ids = set(Membership.objects.filter(user=user, status__in=Membership.LIVE).values_list("group_id", flat=True))
+    live = list(Membership.objects.filter(user=user, status__in=Membership.LIVE).select_related("group__segment"))
+    live_ids = {membership.group_id for membership in live}
     # Segments with at least one group (a segment nobody leads yet has no next group to open).
     segments = list(Segment.objects.filter(active=True, groups__isnull=False).distinct().order_by("pk"))
     note = ""
@@ -1310,9 +1333,21 @@ def _place(*, user, profile, preferred: Group | None, source_preferred: str) -> 
             general = placement.rank(profile, [c for c in candidates if not placement.rule_tags(c.rule)])
             return Admission(
                 placed=placed,
-                offered=[(groups[c.group_id], value) for value, c in (specific + general)[:OFFERED_MAX]],
+                offered=_offered(specific + general, groups, placed=preferred, live=live),
                 why=_shared_tags(profile, preferred, candidate.centroid),
             )
+    best_segment = _best_segment(profile, segments)
+    already = next((m for m in live if best_segment is not None and m.group.segment_id == best_segment.pk), None)
+    if already is not None:
+        candidates, groups = _candidates(exclude_group_ids=live_ids)
+        specific = placement.rank(profile, [c for c in candidates if placement.rule_tags(c.rule)])
+        general = placement.rank(profile, [c for c in candidates if not placement.rule_tags(c.rule)])
+        return Admission(
+            placed=already,
+            offered=_offered(specific + general, groups, placed=already.group, live=live),
+            why=_shared_tags(profile, already.group, _candidate_of(already.group).centroid),
+            note=_("You are already in “%(group)s”, the group that suits you best.") % {"group": already.group.name},
+        )
     for _attempt in range(PLACEMENT_ATTEMPTS):
         candidates, groups = _candidates(exclude_group_ids=live_ids)
         target, fit, ranked = _choose(profile, candidates, groups, segments)
@@ -1326,7 +1361,7 @@ def _place(*, user, profile, preferred: Group | None, source_preferred: str) -> 
         centroid = by_id[target.pk].centroid if target.pk in by_id else None
         return Admission(
             placed=placed,
-            offered=[(groups[c.group_id], value) for value, c in ranked if c.group_id != target.pk][:OFFERED_MAX],
+            offered=_offered(ranked, groups, placed=target, live=live),
             why=_shared_tags(profile, target, centroid),
             note=note,
         )

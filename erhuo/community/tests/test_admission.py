@@ -258,3 +258,25 @@ def test_join_offered(world, operator, member):
         services.admission_join_offered(user=UserFactory(), group_id=general.pk)
     assert error.value.code == "not_onboarded"
     assert snapshot() == before
+
+
+def test_answering_again_while_in_her_best_group_keeps_her_there(world, operator, member):
+    invite = services.invite_create(actor=operator)
+    first = services.admission_answer(user=member, invite_code=invite.code, answers=answers())
+    groups_before = Group.objects.count()
+    again = services.admission_answer(user=member, invite_code=invite.code, answers=answers(styles=["minimal"]))
+    assert again.placed.pk == first.placed.pk
+    assert "already" in again.note
+    assert Group.objects.count() == groups_before
+    assert Membership.objects.filter(user=member).count() == 1
+    assert selectors.member_profile(member)["minimal"] == pytest.approx(0.6)
+
+
+def test_offered_groups_are_one_per_other_segment(world, operator, member):
+    # A second group of her own segment and a second general group: neither sibling is offered.
+    services.group_create(actor=operator, leader=world["leader"], segment=world["segments"]["women-premium"])
+    services.group_create(actor=operator, leader=world["leader"], segment=world["segments"]["general"])
+    invite = services.invite_create(actor=operator)
+    admission = services.admission_answer(user=member, invite_code=invite.code, answers=answers())
+    assert admission.placed.group.segment.slug == "women-premium"
+    assert [group.segment.slug for group, _score in admission.offered] == ["general"]
