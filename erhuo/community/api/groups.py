@@ -503,6 +503,24 @@ def member_mute(request, group_id: Id, membership_id: Id, payload: MuteIn):
     return _member(membership)
 
 
+class RoleIn(Schema):
+    role: Literal["member", "assistant"]
+
+
+@router.post(
+    "/groups/{int:group_id}/members/{int:membership_id}/role",
+    response={200: MemberOut, **ERRORS},
+    summary="Make a member an assistant, or an assistant a member (its leader, operators)",
+)
+def member_role(request, group_id: Id, membership_id: Id, payload: RoleIn):
+    """403 `assistant_protected` for an assistant; 409 `leader_protected`, `membership_not_active`."""
+    group = _group_or_404(request, group_id, admin=True)
+    target = _membership_in(group, membership_id)
+    membership = services.membership_set_role(membership_id=target.pk, actor=request.user, role=payload.role)
+    membership.user = target.user
+    return _member(membership)
+
+
 class GroupPatchIn(Schema):
     announcement: str | None = Field(None, max_length=1000)
     join_policy: Literal["open", "approval"] | None = None

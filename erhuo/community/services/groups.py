@@ -832,6 +832,34 @@ def membership_mute(*, membership_id: int, actor, until) -> Membership:
         return membership
 
 
+def membership_set_role(*, membership_id: int, actor, role: str) -> Membership:
+    """The group's leader (or an operator) makes an active member an assistant, or an assistant a member again."""
+    if role not in (Membership.Role.MEMBER, Membership.Role.ASSISTANT):
+        raise _invalid("role", _("A member can be made an assistant, or a member again."), "role_invalid")
+    found = _load_membership(membership_id)
+    with transaction.atomic():
+        group = _lock_group(found.group_id)
+        require_group_admin(actor, group)
+        leads_it = Membership.objects.filter(
+            group=group, user=actor, status=M.ACTIVE, role=Membership.Role.LEADER
+        ).exists()
+        if not leads_it and not is_operator(actor):
+            raise PermissionRefused(
+                _("Only the group's leader or an operator chooses its assistants."), code="assistant_protected"
+            )
+        membership = _relock(found.pk, group.pk)
+        if membership.status != M.ACTIVE:
+            raise Conflict(_("She is not an active member of this group."), code="membership_not_active")
+        if membership.role == Membership.Role.LEADER:
+            raise Conflict(_("The group's leader cannot be removed or muted."), code="leader_protected")
+        if membership.role == role:
+            return membership
+        membership.role = role
+        membership.save(update_fields=["role", "updated_at"])
+        events.emit("community_role_changed", group_id=group.pk, user_id=membership.user_id, role=role)
+        return membership
+
+
 def member_ban(*, user, actor, reason: str) -> MemberProfile:
     """Operators ban a member from the whole community: her live places end, no invite or group admits her."""
     _require_operator(actor)

@@ -336,3 +336,16 @@ def test_groups_list_queries_stay_flat(api_client, world, community_manager, dja
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = api_client.get(f"{API}/community/groups")
     assert len(response.json()) == 6
+
+
+def test_role_route(api_client, world, member):
+    target = factories.member_of(world["group"], member)
+    login(api_client, world["leader"])
+    url = f"{API}/groups/{world['group'].pk}/members/{target.pk}/role"
+    response = api_client.post(url, {"role": "assistant"})
+    assert response.status_code == 200 and response.json()["role"] == "assistant"
+    assert api_client.post(url, {"role": "leader"}).status_code == 422
+    login(api_client, member)
+    other = factories.member_of(world["group"])
+    refused = api_client.post(f"{API}/groups/{world['group'].pk}/members/{other.pk}/role", {"role": "assistant"})
+    assert (refused.status_code, refused.json()["code"]) == (403, "assistant_protected")

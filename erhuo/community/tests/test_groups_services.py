@@ -464,3 +464,25 @@ def test_invites_created_and_revoked_by_the_right_people(operator, member, taxon
     assert error.value.code == "invite_revoked"
     with pytest.raises(PermissionRefused):
         services.invite_revoke(actor=group.leader, invite_id=community.pk)
+
+
+def test_the_leader_chooses_assistants_who_then_manage_but_cannot_choose(member, other_member, taxonomy):
+    group = factories.group(segment_obj=factories.segment(), leader=UserFactory(roles=[roles.EXPERT]))
+    helper = factories.member_of(group, member)
+    plain = factories.member_of(group, other_member)
+    services.membership_set_role(membership_id=helper.pk, actor=group.leader, role="assistant")
+    helper.refresh_from_db()
+    assert helper.role == "assistant" and selectors.leads(member, group)
+    services.membership_mute(membership_id=plain.pk, actor=member, until=timezone.now() + timedelta(hours=1))
+    before = snapshot()
+    with pytest.raises(PermissionRefused) as error:
+        services.membership_set_role(membership_id=plain.pk, actor=member, role="assistant")
+    assert error.value.code == "assistant_protected"
+    with pytest.raises(ValidationFailed):
+        services.membership_set_role(membership_id=plain.pk, actor=group.leader, role="leader")
+    leader_row = Membership.objects.get(group=group, role="leader")
+    with pytest.raises(Conflict):
+        services.membership_set_role(membership_id=leader_row.pk, actor=group.leader, role="member")
+    assert snapshot() == before
+    services.membership_set_role(membership_id=helper.pk, actor=group.leader, role="member")
+    assert not selectors.leads(member, group)

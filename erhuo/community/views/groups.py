@@ -349,6 +349,7 @@ def _admin_context(request, group: Group, *, ops: bool) -> dict:
         "mute_form": MuteForm(),
         "now": timezone.now(),
         "is_operator": services.is_operator(request.user),
+        "chooses_assistants": services.is_operator(request.user) or group.leader_id == request.user.pk,
     }
 
 
@@ -397,6 +398,10 @@ def member_action(request, group_id: int, membership_id: int, action: str):
                 membership_id=target.pk, actor=request.user, reason=form.cleaned_data.get("reason", "")
             )
             messages.success(request, _("Removed from the group."))
+        elif action in ("make_assistant", "make_member"):
+            role = Membership.Role.ASSISTANT if action == "make_assistant" else Membership.Role.MEMBER
+            services.membership_set_role(membership_id=target.pk, actor=request.user, role=role)
+            messages.success(request, _("Saved."))
         elif action == "mute":
             form = MuteForm(request.POST)
             if not form.is_valid():
