@@ -97,6 +97,10 @@ def test_join_places_her_and_offers_others(api_client, world, member):
 def test_join_needs_a_login(api_client, world):
     before = snapshot()
     assert api_client.post(f"{API}/community/join/{world['invite'].code}", ANSWERS).status_code == 401
+    assert api_client.get(f"{API}/groups/mine").status_code == 401
+    assert api_client.get(f"{API}/groups/{world['group'].pk}").status_code == 401
+    assert api_client.get(f"{API}/community/groups").status_code == 401
+    assert api_client.post(f"{API}/groups/{world['group'].pk}/leave").status_code == 401
     assert snapshot() == before
 
 
