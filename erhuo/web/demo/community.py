@@ -54,7 +54,7 @@ from erhuo.community.services import drops as drop_services
 from erhuo.community.services import groups as group_services
 from erhuo.community.services import placement as placement_services
 from erhuo.consignment import services as consignment_services
-from erhuo.web.demo import accounts
+from erhuo.web.demo import accounts, privacy
 from erhuo.web.demo.clock import demo_clock
 from erhuo.web.demo.consignment import PLATFORM, Batch, Plan, _Seeder
 from erhuo.web.demo.trust import local_moment
@@ -336,9 +336,14 @@ class _CommunityDemo:
         self.expert = User.objects.get(username=EXPERT_USERNAME)
         self.member = User.objects.get(username=MEMBER_USERNAME)
         named = [account.username for account in accounts.NAMED_ACCOUNTS]
+        # Not the members whose deletion requests the privacy demo (seeded next) tells.
+        asking_to_leave = privacy._ordinary_members()[
+            privacy.DELETION_POOL_START : privacy.DELETION_POOL_START + 10
+        ].values_list("pk", flat=True)
         self.pool = list(
             User.objects.filter(groups__name=roles.MEMBER, is_active=True, is_staff=False)
             .exclude(username__in=named)
+            .exclude(pk__in=list(asking_to_leave))
             .order_by("pk")
         )
         self.segments: dict[str, Segment] = {}
@@ -401,12 +406,12 @@ class _CommunityDemo:
             group_services.group_update(
                 actor=self.expert, group_id=group.pk, announcement="只聊包袋鉴定与保养，进群请先看公告，不发广告。"
             )
-        # Bag lovers (already placed) who asked to join through its invite; the expert decides.
+        # The first bag lovers placed, who asked later to join through its invite; the expert decides.
         bag_people = list(
             User.objects.filter(
                 memberships__group__segment=self.segments["bags-premium"],
                 memberships__role=Membership.Role.MEMBER,
-            ).order_by("pk")[:APPROVAL_JOINS]
+            ).order_by("memberships__joined_at")[:APPROVAL_JOINS]
         )
         pending = []
         for index, user in enumerate(bag_people):
@@ -452,7 +457,7 @@ class _CommunityDemo:
         seeder = _Seeder(now=self.now)
         seeder.rng = random.Random(RANDOM_SEED)  # noqa: S311
         for index, (key, seller, plan) in enumerate(ITEMS):
-            plan = replace(plan, age_hours=30 + index)
+            plan = replace(plan, age_hours=100 + index)  # listed four days ago
             intake = seeder.submit(Batch(seller, "", (plan,), prescreen_hours=4, ship_hours=18))
             item = Item.objects.get(consignment__batch=intake)
             seeder.prescreen(item, plan)
@@ -671,13 +676,13 @@ class _CommunityDemo:
             activity_services.activities_settle_due(activity_ids=[drawn.pk])
             activity_services.giveaway_draw(activity_id=drawn.pk, actor=self.manager)
         # A giveaway running now.
-        with demo_clock(self.day(1, 9)):
+        with demo_clock(self.ago(hours=30)):
             running = activity_services.activity_create(
                 actor=self.manager,
                 kind=Activity.Kind.GIVEAWAY,
                 title="新群福利：抽 3 位送宝宝绘本",
                 group_ids=[home.pk],
-                starts_at=self.day(1, 9),
+                starts_at=self.ago(hours=30),
                 ends_at=self.now + timedelta(days=3),
                 prize="《好饿的毛毛虫》精装绘本",
                 winners_count=3,
@@ -715,17 +720,17 @@ class _CommunityDemo:
 def seed(*, stdout) -> None:
     demo = _CommunityDemo(now=timezone.now())
     demo.run()
-    groups = Group.objects.filter(segment__isnull=False)
-    mothers = list(Group.objects.filter(segment=demo.segments["mums-0-3"]).order_by("number"))
+    mothers = Group.objects.filter(segment=demo.segments["mums-0-3"]).order_by("number")
     drops = {status: Drop.objects.filter(status=status).count() for status in Drop.Status.values}
     classes = {status: MicroClass.objects.filter(status=status).count() for status in MicroClass.Status.values}
     activities = {status: Activity.objects.filter(status=status).count() for status in Activity.Status.values}
     stdout.write(
         f"community: {Segment.objects.count()} segments, {Group.objects.count()} groups "
-        f"({groups.count()} in segments; 母婴·0-3岁: "
-        f"{', '.join(f'{g.member_count}/{g.capacity}' for g in mothers)}); "
-        f"{demo.counts['answered']} members placed by the questionnaire, {demo.counts['legacy']} in the old group; "
+        f"(母婴·0-3岁 {', '.join(f'{g.number}群 {g.member_count}/{g.capacity}' for g in mothers)}); "
+        f"{demo.counts['answered']} members placed by their answers, {demo.counts['legacy']} in the old mixed group "
+        f"with {ProposedMove.objects.filter(status=ProposedMove.Status.PROPOSED).count()} moves proposed; "
         f"{Membership.objects.filter(status=Membership.Status.PENDING).count()} joins waiting for approval; "
-        f"{ProposedMove.objects.filter(status=ProposedMove.Status.PROPOSED).count()} proposed moves; "
-        f"drops {drops}; classes {classes}; activities {activities}"
+        f"drops: {drops['live']} live, {drops['scheduled']} scheduled, {drops['cancelled']} cancelled; "
+        f"micro-classes: {', '.join(f'{count} {status}' for status, count in classes.items())}; "
+        f"activities: {activities['running']} running, {activities['drawn']} giveaway drawn"
     )

@@ -77,6 +77,9 @@ SUMMARY = [
     "6 refunded); 90 claims (5 reserved, 6 queued, 1 expired, 3 withdrawn, 1 closed); 5 returns (1 open, "
     "2 refunded, 1 partly refunded, 1 rejected); 45 buyer shows (2 featured); 2 expert commissions; "
     "payout batches: 1 paid, 1 open",
+    "community: 7 segments, 9 groups (母婴·0-3岁 1群 40/40, 2群 37/40); 212 members placed by their answers, "
+    "36 in the old mixed group with 32 moves proposed; 4 joins waiting for approval; drops: 2 live, 1 scheduled, "
+    "1 cancelled; micro-classes: 1 scheduled, 1 live, 1 ended, 1 cancelled; activities: 3 running, 1 giveaway drawn",
     "privacy: 7 looks at personal data in the access log; deletion requests: 1 waiting (2 blockers shown), "
     "1 completed, 1 refused, 1 cancelled",
 ]
@@ -150,6 +153,7 @@ def test_the_summary_names_every_part_in_order(output):
         "records",
         "experts",
         "market",
+        "community",
         "privacy",
     ]
 
