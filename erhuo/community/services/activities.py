@@ -464,7 +464,10 @@ def gift_return(*, reference: str, now=None) -> int:
             else:
                 if item.status == Item.Status.RESERVED:
                     states.transition(item, to=Item.Status.LISTED, note=_("The activity is over: back on sale"))
-                ActivityGift.objects.filter(pk=gift.pk).update(released_at=now, updated_at=timezone.now())
+                # Not given after all: the order that had it ended without a sale.
+                ActivityGift.objects.filter(pk=gift.pk).update(
+                    reference="", given_to=None, given_at=None, released_at=now, updated_at=timezone.now()
+                )
             returned += 1
     return returned
 

@@ -257,7 +257,10 @@ def test_a_gift_returned_after_the_activity_ended_goes_back_on_sale(leader, grou
     services.order_cancel(order_id=order.pk, actor=member, reason="不想要了")
 
     assert item_status(gift) == Item.Status.LISTED
-    assert ActivityGift.objects.get(activity=offer).released_at is not None
+    returned = ActivityGift.objects.get(activity=offer)
+    assert returned.released_at is not None
+    assert (returned.reference, returned.given_to_id, returned.given_at) == ("", None, None)  # not given after all
+    assert not ActivityEntry.objects.exists()
     assert gifts_left(offer) == 0
     books_are_right()
 
