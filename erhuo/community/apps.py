@@ -13,3 +13,23 @@ class CommunityConfig(AppConfig):
         from erhuo.community import handlers, page_slots  # noqa: F401
 
         page_slots.register()
+
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(seed_taxonomy_after_migrate, sender=self, dispatch_uid="erhuo.community.taxonomy")
+
+
+def seed_taxonomy_after_migrate(sender, using="default", **kwargs):
+    """A fresh install gets the default tag taxonomy, so the questionnaire has options from the start.
+
+    Only into an empty tag table (operators own the taxonomy after that), and not in the test suite,
+    whose tests make the tags they need (erhuo/community/tests/test_groups_taxonomy covers this).
+    """
+    from django.conf import settings
+
+    from erhuo.community.models import Tag
+    from erhuo.community.services.groups import taxonomy_seed
+
+    if settings.TESTING or Tag.objects.using(using).exists():
+        return
+    taxonomy_seed()

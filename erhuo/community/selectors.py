@@ -92,14 +92,9 @@ def group_profiles(group_ids) -> dict[int, list[tuple[int, dict]]]:
 
 
 def group_purities(group_ids) -> dict[int, float | None]:
-    """{group id: purity 0..1} (the mean cosine over pairs of its active members); None under two members."""
-    from erhuo.community.placement import Centroid
-
-    purities: dict[int, float | None] = {}
-    for group_id, members in group_profiles(group_ids).items():
-        centroid = Centroid.of(profile for _user_id, profile in members)
-        purities[group_id] = centroid.purity() if centroid.count >= 2 else None
-    return purities
+    """{group id: purity 0..1}; None under two members. The placement page's measure (`placement_purities`,
+    tags weighted by how informative they are, ADR 12), so every page shows the same number."""
+    return placement_purities(group_ids)
 
 
 def _groups():
@@ -1278,4 +1273,41 @@ def placement_overview() -> dict:
         "mixed_below": MIXED_BELOW,
         # Moves out of groups archived since the run: listed apart, so none is lost from sight.
         "other_moves": [move for group_moves in by_group.values() for move in group_moves],
+    }
+
+
+# --- personal data (erhuo/web/privacy.py) -----------------------------------------------------
+
+
+def personal_data_export(*, user) -> dict:
+    """Her tags, questionnaire answers, groups, class sign-ups and activity entries."""
+    from erhuo.community.models import ActivityEntry, ClassSignup, MemberProfile, MemberTag
+
+    profile = MemberProfile.objects.filter(user=user).first()
+    return {
+        "answers": profile.answers if profile else {},
+        "tags": [
+            {"tag": name, "dimension": dimension, "source": source, "weight": round(weight, 3)}
+            for name, dimension, source, weight in MemberTag.objects.filter(user=user)
+            .order_by("tag__dimension", "tag__sort", "pk")
+            .values_list("tag__name", "tag__dimension", "source", "weight")
+        ],
+        "groups": [
+            {"group": name, "role": role, "status": status, "joined_at": joined.isoformat() if joined else None}
+            for name, role, status, joined in Membership.objects.filter(user=user)
+            .order_by("created_at", "pk")
+            .values_list("group__name", "role", "status", "joined_at")
+        ],
+        "classes": [
+            {"class": title, "starts_at": starts.isoformat(), "attended": attended is not None}
+            for title, starts, attended in ClassSignup.objects.filter(user=user)
+            .order_by("created_at", "pk")
+            .values_list("micro_class__title", "micro_class__starts_at", "attended_at")
+        ],
+        "activities": [
+            {"activity": title, "won": won, "reference": reference, "created_at": created.isoformat()}
+            for title, won, reference, created in ActivityEntry.objects.filter(user=user)
+            .order_by("created_at", "pk")
+            .values_list("activity__title", "won", "reference", "created_at")
+        ],
     }

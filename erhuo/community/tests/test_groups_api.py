@@ -289,7 +289,14 @@ def test_operator_segments_and_groups(api_client, world, community_manager, memb
     other = factories.member_of(world["group"], UserFactory())
     factories.tagged(other.user, "womenswear", "premium")
     rows = {row["id"]: row for row in api_client.get(f"{API}/community/groups").json()}
-    assert rows[world["group"].pk]["purity"] == pytest.approx(0.0)  # the leader has no tags: half the pairs
+    # Leaders and assistants run a group and are not its audience: one member left, no pair to compare.
+    assert rows[world["group"].pk]["purity"] is None
+    third = factories.member_of(world["group"], UserFactory())
+    factories.tagged(third.user, "womenswear", "premium")
+    # Someone elsewhere with other tags, so theirs say something (a tag everyone carries weighs nothing, ADR 12).
+    factories.tagged(factories.member_of(world["other"], UserFactory()).user, "kidswear")
+    rows = {row["id"]: row for row in api_client.get(f"{API}/community/groups").json()}
+    assert rows[world["group"].pk]["purity"] == pytest.approx(1.0)  # two members with the same tags
     assert rows[group.json()["id"]]["purity"] is None
     archived = api_client.post(f"{API}/community/groups/{world['other'].pk}/archive")
     assert archived.json()["status"] == "archived"

@@ -4,7 +4,7 @@ import pytest
 from django.utils import translation
 
 from erhuo.community import selectors, services
-from erhuo.community.models import Group, Membership, MemberProfile, MemberTag
+from erhuo.community.models import Group, MemberProfile, Membership, MemberTag
 from erhuo.community.tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -50,3 +50,20 @@ def test_a_leader_is_asked_to_hand_her_group_over_first(member):
     assert services.erase_blockers(user=member) == [
         f"You lead groups ({group.name}): an operator must hand them over first."
     ]
+
+
+def test_a_fresh_install_gets_the_default_taxonomy_once(settings):
+    from erhuo.community.apps import seed_taxonomy_after_migrate
+    from erhuo.community.models import Tag
+    from erhuo.community.services.groups import DEFAULT_TAGS
+
+    settings.TESTING = False
+    Tag.objects.all().delete()
+
+    seed_taxonomy_after_migrate(sender=None)
+    assert Tag.objects.count() == len(DEFAULT_TAGS)
+    Tag.objects.filter(code="womenswear").update(name="女装（运营改过）")
+    seed_taxonomy_after_migrate(sender=None)  # not empty: operators own it now
+
+    assert Tag.objects.count() == len(DEFAULT_TAGS)
+    assert Tag.objects.get(code="womenswear").name == "女装（运营改过）"
