@@ -416,7 +416,8 @@ def _create_group_locked(*, segment, leader, name, capacity, join_policy, wechat
     number = None
     if segment is not None:
         number = (segment.groups.aggregate(top=Max("number"))["top"] or 0) + 1
-        name = name or _("%(segment)s %(number)s群") % {"segment": segment.name, "number": number}
+        # Group names are Chinese whatever the operator's language ("女装·轻奢 3群"): members know them so.
+        name = name or f"{segment.name} {number}群"
     now = timezone.now()
     group = Group.objects.create(
         segment=segment,
