@@ -295,7 +295,7 @@ def test_items_are_dropped_into_a_themed_drop_through_the_api(api_client, leader
 
 def test_times_without_a_time_zone_are_refused(api_client, leader, group):
     body = create_body([group.pk], starts_at="2030-05-08T20:00:00", ends_at="2030-05-09T20:00:00")
-    response = english(api_client, leader).post("/api/v1/activities", body)
+    response = english(api_client, leader).post("/api/v1/activities", body, headers={"Accept-Language": "en"})
     assert response.status_code == 422
     assert response.json()["errors"]["starts_at"] == ["Give the time zone too (for example +08:00)."]
     assert not Activity.objects.exists()
