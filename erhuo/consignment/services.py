@@ -782,6 +782,39 @@ def item_price(*, item_id: int, actor, price_fen: int | None = None, note: str =
     return consignment
 
 
+CHANNEL_PERMISSIONS = ("consignment.work_price", "community.manage_community")
+CHANNEL_STATUSES = (S.PHOTOGRAPHED, S.ACCEPTED, S.PRICED, S.LISTED)
+
+
+def item_channel_set(*, item_id: int, actor, channel: str) -> Item:
+    """Where the item is offered: the platform (平台款), chosen groups only (社群款, through drops), or both.
+
+    Pricing or the community manager, while the item is being priced or on sale. A community-only
+    item is seen only by the members of the groups it is dropped into (ADR 12).
+    """
+    if actor is None or not actor.is_active or not any(actor.has_perm(perm) for perm in CHANNEL_PERMISSIONS):
+        raise PermissionRefused(
+            _("Only pricing or the community manager sets where an item is offered."), code="channel_denied"
+        )
+    if channel not in Item.Channel.values:
+        raise ValidationFailed(
+            _("Choose where the item is offered."), code="channel_invalid", fields={"channel": [_("Unknown channel.")]}
+        )
+    with transaction.atomic():
+        item = _locked_item(item_id)
+        if item.status not in CHANNEL_STATUSES:
+            raise Conflict(
+                _("Where an item is offered is set while it is priced or on sale; this one is %(status)s.")
+                % {"status": item.get_status_display()},
+                code="channel_closed",
+            )
+        if item.channel != channel:
+            Item.objects.filter(pk=item.pk).update(channel=channel, updated_at=timezone.now())
+            item.channel = channel
+            events.emit("item_channel_changed", item_id=item.pk, channel=channel)
+    return item
+
+
 def _check_ready_to_list(item: Item, consignment: Consignment) -> None:
     """The one door into `listed`: the three guarantees are checked here."""
     # A self-ship item never passes the authentication and care stations.

@@ -390,6 +390,26 @@ def item_detail(request, item_id: int):
 # --- station actions ------------------------------------------------------------
 
 
+class ChannelIn(Schema):
+    channel: str = Field(
+        ...,
+        description="platform (平台款), community (社群款: only in the groups it is dropped into) or both",
+        examples=["community"],
+    )
+
+
+@router.post(
+    "/ops/items/{int:item_id}/channel",
+    response={200: OpsItemOut, **ACTION_ERRORS},
+    summary="Where the item is offered (pricing or the community manager)",
+)
+def channel(request, item_id: int, payload: ChannelIn):
+    """While the item is priced or on sale. 403 `channel_denied`, 409 `channel_closed`, 422 `channel_invalid`."""
+    _require_console(request)
+    services.item_channel_set(item_id=item_id, actor=request.user, channel=payload.channel)
+    return _fresh(item_id)
+
+
 @router.post("/ops/items/{int:item_id}/prescreen", response={200: OpsItemOut, **ACTION_ERRORS}, summary="Pre-screen")
 def prescreen(request, item_id: int, payload: PrescreenIn):
     """Accept, or reject with a reason code (`other` needs a note)."""

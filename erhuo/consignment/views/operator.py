@@ -739,9 +739,28 @@ def _work_page(request, item, *, bound: dict | None = None, status: int = 200, e
         "carriers": ("顺丰速运", "中通快递", "圆通速递", "韵达快递", "申通快递", "京东物流", "中国邮政 EMS"),
         "error_code": error_code,
         "will_need_authentication": item.category.requires_authentication(consignment.declared_value_fen),
+        "channel_choices": Item.Channel.choices,
+        "can_set_channel": item.status in services.CHANNEL_STATUSES
+        and any(user.has_perm(perm) for perm in services.CHANNEL_PERMISSIONS),
         "active_nav": "ops",
     }
     return render(request, "consignment/operator/item.html", context, status=status)
+
+
+@operator_required
+@require_http_methods(["POST"])
+def item_channel(request, item_id: int):
+    item = _item_or_404(item_id)
+    try:
+        services.item_channel_set(item_id=item.pk, actor=request.user, channel=request.POST.get("channel", ""))
+    except DomainError as error:
+        if error.status == 403:
+            raise PermissionDenied from None
+        messages.error(request, str(error.message))
+        item.refresh_from_db()
+        return _work_page(request, item, status=error.status, error_code=error.code)
+    messages.success(request, _("Saved: where the item is offered."))
+    return redirect("consignment:ops_item", item_id=item.pk)
 
 
 @operator_required
@@ -830,5 +849,6 @@ urlpatterns = [
     path("stations/<str:station>/", station_queue, name="ops_station"),
     path("items/<int:item_id>/", item_work, name="ops_item"),
     path("items/<int:item_id>/label/", label, name="ops_label"),
+    path("items/<int:item_id>/channel/", item_channel, name="ops_item_channel"),
     path("scan/", scan, name="ops_scan"),
 ]
