@@ -198,7 +198,9 @@ class OrderTransition(AuditTransition):
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="lines")
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="order_lines")
-    claim = models.OneToOneField(Claim, null=True, blank=True, on_delete=models.PROTECT, related_name="order_line")
+    # A reservation may outlive an order that was cancelled (another item of it was withdrawn) and go into a
+    # new one: one live line per claim (the constraint below), any number of ended ones.
+    claim = models.ForeignKey(Claim, null=True, blank=True, on_delete=models.PROTECT, related_name="order_lines")
     seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sold_lines")
     title = models.CharField(_("title"), max_length=80)
     price_fen = models.BigIntegerField(_("price"))
@@ -219,6 +221,7 @@ class OrderLine(models.Model):
         verbose_name_plural = _("order lines")
         constraints = [
             models.UniqueConstraint(fields=["item"], condition=Q(active=True), name="one_live_order_line_per_item"),
+            models.UniqueConstraint(fields=["claim"], condition=Q(active=True), name="one_live_order_line_per_claim"),
             models.CheckConstraint(
                 condition=Q(is_gift=True)
                 | Q(seller_net_fen=models.F("price_fen") - models.F("commission_fen") - models.F("service_fees_fen")),

@@ -24,6 +24,7 @@ def community(db):
 
 @pytest.fixture
 def operator_client(client, community_manager):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # the assertions read the English texts
     client.force_login(community_manager)
     return client
 
@@ -127,7 +128,7 @@ def test_logged_out_goes_to_the_login_page(community, client):
 def test_posts_need_the_csrf_token(community, community_manager):
     from django.test import Client
 
-    client = Client(enforce_csrf_checks=True)
+    client = Client(enforce_csrf_checks=True, headers={"accept-language": "en"})
     client.force_login(community_manager)
     before = snapshot()
 

@@ -3,6 +3,7 @@
 from math import log
 
 import pytest
+from django.utils import translation
 
 from erhuo.accounts import roles
 from erhuo.accounts.tests.factories import UserFactory
@@ -14,6 +15,13 @@ from erhuo.community.tests import factories
 from erhuo.core.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
+
 
 P = ProposedMove.Status
 M = Membership.Status

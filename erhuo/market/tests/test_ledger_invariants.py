@@ -198,7 +198,7 @@ class MarketMachine(RuleBasedStateMachine):
         for index in sorted(items):
             self.attempt("claim", services.claim_create, item_id=self.world.items[index].pk, member=buyer, now=self.now)
         # Her reservations not yet in an order, those that may travel together (the platform's, or one seller's).
-        reserved = Claim.objects.filter(member=buyer, status=Claim.Status.RESERVED).exclude(order_line__active=True)
+        reserved = Claim.objects.filter(member=buyer, status=Claim.Status.RESERVED).exclude(order_lines__active=True)
         groups: dict[tuple, list[int]] = {}
         for claim in reserved.select_related("item").order_by("pk"):
             self_ship = claim.item.fulfilment == Item.Fulfilment.SELF_SHIP

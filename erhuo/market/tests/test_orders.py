@@ -320,6 +320,29 @@ def test_a_reservation_goes_into_one_order_only():
     assert money_snapshot() == before
 
 
+def test_withdrawing_one_item_ends_the_order_and_the_other_reservation_can_be_ordered_again():
+    # Found by the stateful test: the kept reservation's first line had ended, and a second line for the
+    # same claim broke a one-line-per-claim constraint (a 500) instead of making the new order.
+    member = buyer()
+    kept, dropped = reserve(member, listed_item(title="留下的"), listed_item(title="不要了"))
+    first = services.order_create(buyer=member, claim_ids=[kept.pk, dropped.pk])
+
+    services.claim_withdraw(claim_id=dropped.pk, member=member)
+
+    first.refresh_from_db()
+    assert first.status == "cancelled"
+    assert Claim.objects.get(pk=kept.pk).status == "reserved"
+    second = services.order_create(buyer=member, claim_ids=[kept.pk])
+    assert [line.title for line in second.lines.all()] == ["留下的"]
+    assert list(OrderLine.objects.filter(claim=kept).values_list("order_id", "active")) == [
+        (first.pk, False),
+        (second.pk, True),
+    ]
+    with pytest.raises(Conflict) as refused:
+        services.order_create(buyer=member, claim_ids=[kept.pk])
+    assert refused.value.code == "already_ordered"
+
+
 def test_no_claims_no_order():
     with pytest.raises(ValidationFailed) as refused:
         services.order_create(buyer=buyer(), claim_ids=[])
