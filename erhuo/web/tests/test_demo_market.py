@@ -188,9 +188,11 @@ def test_the_hot_item_is_reserved_with_five_members_queueing(db_seeded):
     assert [claim.status for claim in claims] == [C.RESERVED] + [C.QUEUED] * 5
     assert [selectors.claim_position(claim) for claim in claims] == [0, 1, 2, 3, 4, 5]
     assert claims[2].member.username == "member"
-    assert timedelta(minutes=20) < claims[0].reserved_until - now < timedelta(minutes=22)
-    # Listed nine minutes before the market demo ran, claimed 40 seconds later, the queue full within three minutes.
-    assert timedelta(minutes=9) <= now - stroller.listed_at < timedelta(minutes=10)
+    # Listed nine minutes before the market demo ran (the suite may read it minutes later), claimed 40 seconds
+    # later with a 30-minute window still running, the queue full within three minutes.
+    assert now - stroller.listed_at >= timedelta(minutes=9)
+    assert claims[0].reserved_until - claims[0].reserved_at == timedelta(minutes=30)
+    assert claims[0].reserved_until > now
     assert claims[0].created_at - stroller.listed_at == timedelta(seconds=40)
     assert claims[-1].created_at - claims[0].created_at < timedelta(minutes=3)
     assert selectors.queue_summary(stroller)["queued"] == 5
@@ -280,7 +282,8 @@ def test_self_ship_orders_wait_for_their_seller_or_end_at_the_deadline(db_seeded
     now = timezone.now()
 
     assert (waiting.status, waiting.shipper.username) == (O.PAID, "seller")
-    assert timedelta(hours=27, minutes=40) < waiting.ship_by - now < timedelta(hours=28)
+    assert waiting.ship_by - waiting.paid_at == timedelta(hours=48)
+    assert timedelta(hours=20) <= now - waiting.paid_at < timedelta(hours=21)
     assert waiting in selectors.orders_to_ship_by(_user("seller")).filter(status=O.PAID)
     mom3 = _moms()[2]
     assert (missed.status, missed.shipper, missed.refunded_fen) == (O.REFUNDED, mom3, missed.total_fen)
