@@ -637,6 +637,18 @@ def gift_item_held(item_id: int) -> bool:
     return ActivityGift.objects.filter(item_id=item_id, released_at__isnull=True).exists()
 
 
+def gift_items_held(item_ids) -> set[int]:
+    """Of these items, the ones held as activity gifts (one query; none when no id is given)."""
+    from erhuo.community.models import ActivityGift
+
+    item_ids = list(item_ids)
+    if not item_ids:
+        return set()
+    return set(
+        ActivityGift.objects.filter(item_id__in=item_ids, released_at__isnull=True).values_list("item_id", flat=True)
+    )
+
+
 def activity_entry_of(activity, user):
     """Her giveaway entry, if she entered (None otherwise)."""
     from erhuo.community.models import ActivityEntry

@@ -1,5 +1,6 @@
 """The market's pieces on lower apps' pages (see `erhuo.core.slots`)."""
 
+from erhuo.community import selectors as community_selectors
 from erhuo.core import slots
 from erhuo.market import selectors
 
@@ -14,7 +15,8 @@ def claim_button(request, *, item, **kwargs):
     if item.status == Item.Status.RESERVED and claims_settle_item(item_id=item.pk):
         # The reservation had run out: the item went to the next in line, or back on sale.
         item.refresh_from_db(fields=["status"])
-    return {"item": item, **selectors.queue_summary(item, user)}
+    gift = item.status == Item.Status.RESERVED and bool(community_selectors.gift_items_held([item.pk]))
+    return {"item": item, "gift": gift, **selectors.queue_summary(item, user)}
 
 
 def item_shows(request, *, item, **kwargs):

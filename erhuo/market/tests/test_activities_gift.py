@@ -192,6 +192,24 @@ def test_a_held_gift_cannot_be_claimed(leader, group):
     assert not Claim.objects.exists()
 
 
+def test_a_held_gift_shows_as_a_gift_without_a_claim_button_in_the_shop_and_on_its_page(client, leader, group):
+    offer = gift_offer(leader, group)
+    gift = Item.objects.get(pk=offer.gift_item_id)
+    coat = listed_item(price_fen=THRESHOLD, title="羊毛大衣")
+    client.force_login(member_of(group))
+
+    shop = client.get("/shop/").content.decode()
+    page = client.get(f"/items/{gift.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    coat_page = client.get(f"/items/{coat.pk}/").content.decode()
+
+    assert shop.count('data-testid="card-gift"') == 1
+    assert shop.count('data-testid="card-claim"') == 1  # the coat's
+    assert f'action="/items/{gift.pk}/claim/"' not in shop
+    assert 'data-testid="claim-gift"' in page and "This item is a gift in a community activity." in page
+    assert 'data-testid="claim-button"' not in page
+    assert 'data-testid="claim-button"' in coat_page and 'data-testid="claim-gift"' not in coat_page
+
+
 def test_an_unpaid_order_cancelled_by_the_buyer_returns_its_gift_to_stock(leader, group):
     offer = gift_offer(leader, group)
     member = member_of(group)

@@ -159,6 +159,8 @@ def item_cards(request, items: list[Item]) -> list[dict]:
             .annotate(count=Count("pk"))
             .values_list("item_id", "count")
         )
+    # A reserved item nobody claimed is held as an activity's gift: no claim button on it.
+    gifts = community_selectors.gift_items_held(item.pk for item in items if item.status == Item.Status.RESERVED)
     cards = []
     for item in items:
         grade, grade_label = _grade(item)
@@ -172,6 +174,7 @@ def item_cards(request, items: list[Item]) -> list[dict]:
                 "waiting": item.waiting if hasattr(item, "waiting") else waiting.get(item.pk, 0),
                 "mine": mine.get(item.pk),
                 "own": request.user.is_authenticated and item.seller_id == request.user.pk,
+                "gift": item.pk in gifts,
             }
         )
     return cards
