@@ -17,6 +17,10 @@ claims arrive in a second (bench/claim_storm). A bump still waiting when the
 process stops is lost: behaviour tags are a soft signal, and the next view or
 claim raises them again. With huey in immediate mode (tests) every bump is sent
 at once.
+
+Joins waiting for approval: `community_join_requested` sends the group's leader
+and assistants an in-app notice linking to the group's admin page, once per
+request.
 """
 
 import threading
@@ -97,3 +101,10 @@ def claim_purchased(event) -> None:
     from erhuo.community.services.drops import PURCHASE_AMOUNT
 
     _bump(event.payload.get("member_id"), event.payload.get("item_id"), PURCHASE_AMOUNT)
+
+
+@events.on("community_join_requested")
+def join_requested(event) -> None:
+    from erhuo.community.services.groups import notify_admins_of_join
+
+    notify_admins_of_join(event.payload.get("membership_id"))

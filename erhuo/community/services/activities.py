@@ -500,7 +500,7 @@ def giveaway_enter(*, activity_id: int, user, now=None) -> ActivityEntry:
     try:
         with transaction.atomic():
             activity = Activity.objects.select_for_update().get(pk=activity.pk)
-            if activity.status == S.SCHEDULED:
+            if activity.status == S.SCHEDULED or now < activity.starts_at:
                 raise ActivityClosed(
                     _("Entries open at %(time)s.")
                     % {"time": timezone.localtime(activity.starts_at).strftime("%Y-%m-%d %H:%M")},

@@ -674,6 +674,32 @@ def membership_add(
         return membership
 
 
+def notify_admins_of_join(membership_id) -> None:
+    """An in-app notice to the group's leader and assistants that a member waits for approval (once each)."""
+    from django.urls import reverse
+
+    from erhuo.notifications.services import notices_send, site_language
+
+    membership = Membership.objects.select_related("group", "user").filter(pk=membership_id, status=M.PENDING).first()
+    if membership is None:  # decided (or gone) before the notice went out
+        return
+    group = membership.group
+    admins = Membership.objects.filter(
+        group=group, status=M.ACTIVE, role__in=(Membership.Role.LEADER, Membership.Role.ASSISTANT)
+    ).values_list("user_id", flat=True)
+    with site_language():
+        notices_send(
+            users=list(admins),
+            kind="join_requested",
+            title=_("%(member)s asks to join %(group)s")
+            % {"member": membership.user.display_name, "group": group.name},
+            body=_("Approve or decline her on the group's admin page."),
+            url=reverse("community:group_admin", args=[group.pk]) + "#pending",
+            data={"group_id": group.pk, "membership_id": membership.pk},
+            key=f"join_requested:{membership.pk}",
+        )
+
+
 def _load_membership(membership_id) -> Membership:
     membership = Membership.objects.filter(pk=membership_id).first()
     if membership is None:

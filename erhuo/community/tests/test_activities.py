@@ -424,6 +424,18 @@ def test_entries_are_refused_before_the_start_and_after_the_end(community_manage
     assert list(ActivityEntry.objects.values_list("user_id", flat=True)) == [member.pk]
 
 
+def test_an_entry_dated_before_the_start_is_refused_even_once_the_giveaway_runs(community_manager, group, member):
+    factories.member_of(group, member)
+    activity = factories.activity(actor=community_manager, groups=[group])
+    assert activity.status == "running"
+    before = snapshot()
+    with pytest.raises(Conflict) as early:
+        services.giveaway_enter(activity_id=activity.pk, user=member, now=activity.starts_at - timedelta(seconds=1))
+    assert early.value.code == "entries_not_open"
+    assert snapshot() == before
+    assert services.giveaway_enter(activity_id=activity.pk, user=member, now=activity.starts_at).user == member
+
+
 def test_a_giveaway_entry_in_another_kind_is_refused(community_manager, group, member):
     factories.member_of(group, member)
     themed = factories.activity(actor=community_manager, groups=[group], kind="themed_drop")

@@ -312,6 +312,42 @@ def test_approval_group_makes_her_wait_uncounted_then_the_leader_decides(member,
     assert added.status == A.ACTIVE
 
 
+def test_a_waiting_join_tells_the_leader_and_assistants_once_with_a_link_to_decide(
+    member, taxonomy, django_capture_on_commit_callbacks
+):
+    from erhuo.notifications.models import Notice
+
+    group = factories.group(segment_obj=factories.segment(), join_policy=Group.JoinPolicy.APPROVAL)
+    assistant = factories.member_of(group, role=Membership.Role.ASSISTANT).user
+    plain = factories.member_of(group).user
+    with django_capture_on_commit_callbacks(execute=True):
+        pending = services.membership_add(group_id=group.pk, user=member, source="invite")
+
+    notices = list(Notice.objects.order_by("user_id"))
+    assert sorted(notice.user_id for notice in notices) == sorted([group.leader_id, assistant.pk])
+    assert plain.pk not in {notice.user_id for notice in notices}
+    assert {notice.kind for notice in notices} == {"join_requested"}
+    assert notices[0].title == f"{member.display_name} asks to join {group.name}"
+    assert notices[0].url == f"/groups/{group.pk}/admin/#pending"
+    assert notices[0].data == {"group_id": group.pk, "membership_id": pending.pk}
+    # The handler again (a replayed event) sends nothing twice; a decided join sends nothing.
+    services.notify_admins_of_join(pending.pk)
+    assert Notice.objects.count() == 2
+    services.membership_decide(membership_id=pending.pk, actor=group.leader, approve=True)
+    Notice.objects.all().delete()
+    services.notify_admins_of_join(pending.pk)
+    assert not Notice.objects.exists()
+
+
+def test_an_open_group_join_sends_the_leader_no_notice(member, taxonomy, django_capture_on_commit_callbacks):
+    from erhuo.notifications.models import Notice
+
+    group = factories.group(segment_obj=factories.segment())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.membership_add(group_id=group.pk, user=member, source="invite")
+    assert not Notice.objects.filter(kind="join_requested").exists()
+
+
 def test_a_leader_acting_on_another_leaders_group_is_refused(member, taxonomy):
     segment = factories.segment()
     mine = factories.group(segment_obj=segment, leader=UserFactory(roles=[roles.EXPERT]))
