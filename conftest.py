@@ -112,3 +112,12 @@ def catalog_reference_data():
     from django.apps import apps
 
     importlib.import_module("erhuo.catalog.migrations.0002_seed_categories_and_brands").seed(apps, None)
+
+
+@pytest.fixture
+def real_database(transactional_db, tmp_path):
+    """For tests of many threads at once: the settings to give `erhuo.core.testing.run_at_once`."""
+    from erhuo.core.testing import real_database_settings
+
+    with real_database_settings(tmp_path) as settings_dict:
+        yield settings_dict

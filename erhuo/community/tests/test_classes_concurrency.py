@@ -7,8 +7,8 @@ from erhuo.community.models import ClassSignup
 from erhuo.community.services import classes as services
 from erhuo.community.tests import factories
 from erhuo.community.tests.classes_setup import expert, schedule
-from erhuo.community.tests.test_groups_concurrency import real_database, run_at_once  # noqa: F401 (fixture)
 from erhuo.core.errors import DomainError
+from erhuo.core.testing import run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,8 +12,8 @@ from erhuo.accounts.tests.factories import UserFactory
 from erhuo.community.models import Activity, ActivityEntry, ActivityGift
 from erhuo.community.services import activities as activity_services
 from erhuo.community.tests import factories as community
-from erhuo.community.tests.test_groups_concurrency import real_database, run_at_once  # noqa: F401 - the fixture
 from erhuo.core.errors import DomainError
+from erhuo.core.testing import run_at_once
 from erhuo.ledger.selectors import ledger_problems
 from erhuo.market import selectors, services
 from erhuo.market.models import Order, OrderLine
@@ -29,7 +29,7 @@ def _english(settings):
         yield
 
 
-def test_orders_placed_at_once_share_one_last_gift_exactly_once(real_database):  # noqa: F811
+def test_orders_placed_at_once_share_one_last_gift_exactly_once(real_database):
     leader = UserFactory(roles=[roles.EXPERT])
     group = community.group(leader=leader)
     offer = community.activity(
@@ -64,7 +64,7 @@ def test_orders_placed_at_once_share_one_last_gift_exactly_once(real_database): 
     assert ledger_problems() == [] and selectors.money_problems() == []
 
 
-def test_one_member_entering_from_several_requests_at_once_enters_once(real_database):  # noqa: F811
+def test_one_member_entering_from_several_requests_at_once_enters_once(real_database):
     operator = UserFactory(roles=[roles.COMMUNITY_MANAGER])
     group = community.group(leader=operator)
     giveaway = community.activity(actor=operator, groups=[group])

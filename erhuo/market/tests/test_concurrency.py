@@ -11,20 +11,16 @@ threads connect to the test database directly, each with its own connection
 outside the pool, so that all of them really run at the same time.
 """
 
-import sqlite3
-import threading
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
-from django.db.utils import load_backend
 from django.utils import timezone
 
 from erhuo.accounts import roles
 from erhuo.accounts.tests.factories import AddressFactory, UserFactory
 from erhuo.catalog.models import Item, ItemTransition
 from erhuo.core.errors import DomainError
+from erhuo.core.testing import run_at_once
 from erhuo.ledger.models import JournalEntry
 from erhuo.ledger.selectors import balance_by_code, ledger_problems
 from erhuo.market import selectors, services
@@ -45,78 +41,6 @@ WINDOW = timedelta(minutes=30)
 def _market_settings(settings):
     settings.ERHUO_PAYMENT_PROVIDERS = ["manual", "sandbox"]
     settings.ERHUO_CLAIM_PAYMENT_MINUTES = 30
-
-
-def _wrapper(settings_dict):
-    return load_backend(settings_dict["ENGINE"]).DatabaseWrapper(settings_dict, "default")
-
-
-@pytest.fixture
-def real_database(transactional_db, tmp_path):
-    """The settings of the database every thread connects to; the test's own thread uses it too."""
-    if connection.vendor == "sqlite":
-        path = tmp_path / "erhuo-concurrency.sqlite3"
-        connection.ensure_connection()
-        target = sqlite3.connect(path)
-        connection.connection.backup(target)
-        target.close()
-        settings_dict = {**connection.settings_dict, "NAME": str(path)}
-    else:
-        options = {key: value for key, value in connection.settings_dict["OPTIONS"].items() if key != "pool"}
-        settings_dict = {**connection.settings_dict, "OPTIONS": options}
-    test_connection = connections["default"]
-    mine = _wrapper(settings_dict)
-    connections["default"] = mine
-    try:
-        if mine.vendor == "sqlite":
-            with mine.cursor() as cursor:
-                cursor.execute("PRAGMA journal_mode")
-                assert cursor.fetchone()[0] == "wal"
-        yield settings_dict
-    finally:
-        mine.close()
-        connections["default"] = test_connection
-
-
-@contextmanager
-def own_connection(settings_dict):
-    """A connection of this thread's own for the block, closed at its end."""
-    wrapper = _wrapper(settings_dict)
-    connections["default"] = wrapper
-    try:
-        yield
-    finally:
-        wrapper.close()
-        del connections["default"]
-
-
-def run_at_once(settings_dict, jobs) -> list:
-    """Run every job in its own thread with its own connection, all released at the same instant.
-
-    Returns each job's result, or the DomainError it raised; any other exception fails the test.
-    """
-    barrier = threading.Barrier(len(jobs))
-    results: list = [None] * len(jobs)
-    errors: list = []
-
-    def work(index, job):
-        with own_connection(settings_dict):
-            try:
-                barrier.wait(timeout=30)
-                results[index] = job()
-            except DomainError as error:
-                results[index] = error
-            except BaseException as error:  # reported below
-                errors.append(f"job {index}: {error!r}")
-
-    threads = [threading.Thread(target=work, args=(index, job)) for index, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck"
-    assert errors == []
-    return results
 
 
 def on_sale(title="真丝衬衫", price_fen=12_000) -> Item:

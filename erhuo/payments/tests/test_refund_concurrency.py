@@ -8,17 +8,12 @@ Each thread has its own connection; on SQLite they share a copy of the
 migrated test database in a file, configured as production is.
 """
 
-import sqlite3
-import threading
-from contextlib import contextmanager
-
 import pytest
-from django.db import connection, connections
-from django.db.utils import load_backend
 
 from erhuo.accounts import roles
 from erhuo.accounts.tests.factories import UserFactory
 from erhuo.core.errors import DomainError
+from erhuo.core.testing import run_at_once
 from erhuo.ledger.models import JournalEntry
 from erhuo.ledger.selectors import balance_by_code, ledger_problems
 from erhuo.payments import services
@@ -32,70 +27,6 @@ THREADS = 6
 @pytest.fixture(autouse=True)
 def _providers(settings):
     settings.ERHUO_PAYMENT_PROVIDERS = ["manual", "sandbox"]
-
-
-def _wrapper(settings_dict):
-    return load_backend(settings_dict["ENGINE"]).DatabaseWrapper(settings_dict, "default")
-
-
-@pytest.fixture
-def real_database(transactional_db, tmp_path):
-    """The settings of the database every thread connects to; the test's own thread uses it too."""
-    if connection.vendor == "sqlite":
-        path = tmp_path / "erhuo-refunds.sqlite3"
-        connection.ensure_connection()
-        target = sqlite3.connect(path)
-        connection.connection.backup(target)
-        target.close()
-        settings_dict = {**connection.settings_dict, "NAME": str(path)}
-    else:
-        options = {key: value for key, value in connection.settings_dict["OPTIONS"].items() if key != "pool"}
-        settings_dict = {**connection.settings_dict, "OPTIONS": options}
-    test_connection = connections["default"]
-    mine = _wrapper(settings_dict)
-    connections["default"] = mine
-    try:
-        yield settings_dict
-    finally:
-        mine.close()
-        connections["default"] = test_connection
-
-
-@contextmanager
-def own_connection(settings_dict):
-    wrapper = _wrapper(settings_dict)
-    connections["default"] = wrapper
-    try:
-        yield
-    finally:
-        wrapper.close()
-        del connections["default"]
-
-
-def run_at_once(settings_dict, jobs) -> list:
-    """Every job in its own thread with its own connection, released together; a DomainError is a result."""
-    barrier = threading.Barrier(len(jobs))
-    results: list = [None] * len(jobs)
-    errors: list = []
-
-    def work(index, job):
-        with own_connection(settings_dict):
-            try:
-                barrier.wait(timeout=30)
-                results[index] = job()
-            except DomainError as error:
-                results[index] = error
-            except BaseException as error:  # reported below
-                errors.append(f"job {index}: {error!r}")
-
-    threads = [threading.Thread(target=work, args=(index, job)) for index, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck"
-    assert errors == []
-    return results
 
 
 def paid_payment(amount_fen=30_000) -> Payment:
