@@ -103,3 +103,33 @@ def login(page):
         page.wait_for_url("**/accounts/me/")
 
     return login
+
+
+@pytest.fixture
+def open_page(request, browser, live_server, media_root):
+    """For journeys of several people: `open_page(name)` gives a fresh phone browser (own cookies).
+
+    Each leaves a screenshot in test-artifacts/ if the test fails. Timeouts are twice `page`'s: on a
+    loaded machine (other suites in parallel) a first page can take longer than TIMEOUT_MS.
+    """
+    opened = []
+    expect.set_options(timeout=2 * TIMEOUT_MS)
+    journey = request.module.__name__.rpartition(".")[2].removeprefix("test_").replace("_", "-")
+
+    def open_page(name: str):
+        context = browser.new_context(base_url=live_server.url, **PHONE)
+        context.set_default_timeout(2 * TIMEOUT_MS)
+        context.set_default_navigation_timeout(4 * TIMEOUT_MS)
+        opened.append((name, context))
+        return context.new_page()
+
+    yield open_page
+    report = getattr(request.node, "report_call", None)
+    for name, context in opened:
+        if report is not None and report.failed and context.pages:
+            ARTIFACTS.mkdir(exist_ok=True)
+            try:
+                context.pages[0].screenshot(path=str(ARTIFACTS / f"{journey}-{name}.png"), full_page=True)
+            except Exception as error:  # The test's own failure matters more.
+                print(f"Could not save a failure screenshot of {name}: {error}")
+        context.close()

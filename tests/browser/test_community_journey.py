@@ -20,7 +20,6 @@ Text assertions go through `zh()`.
 """
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -34,12 +33,10 @@ from erhuo.community.services import groups as group_services
 from erhuo.community.tests import factories
 from erhuo.trust.tests.factories import make_verified_seller
 
-from .conftest import ARTIFACTS, PHONE, TIMEOUT_MS
-from .helpers import at_path, submit, zh
+from .helpers import DOCS_IMG, at_path, log_in, shoot, submit, zh
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 ITEM_TITLE = "社群款 Stokke 成长椅 白色"
 DROP_TITLE = "周五晚 8 点 社群专享"
 CLASS_TITLE = "宝宝衣服怎么挑"
@@ -51,50 +48,6 @@ OLD_GROUP = "二货妈妈 老群"
 @pytest.fixture
 def catalog(catalog_reference_data):
     """The seeded categories and brands (see the root conftest)."""
-
-
-@pytest.fixture
-def open_page(request, browser, live_server, media_root):
-    """A fresh phone browser (own cookies) per person; each leaves a screenshot if the test fails."""
-    opened = []
-    # A loaded machine (other suites in parallel) can take more than TIMEOUT_MS to load a first page.
-    expect.set_options(timeout=2 * TIMEOUT_MS)
-
-    def open_page(name: str):
-        context = browser.new_context(base_url=live_server.url, **PHONE)
-        context.set_default_timeout(2 * TIMEOUT_MS)
-        context.set_default_navigation_timeout(4 * TIMEOUT_MS)
-        opened.append((name, context))
-        return context.new_page()
-
-    yield open_page
-    report = getattr(request.node, "report_call", None)
-    for name, context in opened:
-        if report is not None and report.failed and context.pages:
-            ARTIFACTS.mkdir(exist_ok=True)
-            try:
-                context.pages[0].screenshot(path=str(ARTIFACTS / f"community-journey-{name}.png"), full_page=True)
-            except Exception as error:  # The test's own failure matters more.
-                print(f"Could not save a failure screenshot of {name}: {error}")
-        context.close()
-
-
-def _log_in(page, user) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", user.phone)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    submit(page)
-    expect(page).to_have_url(at_path("/accounts/me/"))
-
-
-def _shoot(page, name: str) -> None:
-    page.evaluate("document.fonts.ready")
-    page.wait_for_function(
-        "() => [...document.images].filter(img => { const box = img.getBoundingClientRect();"
-        " return box.bottom > 0 && box.top < innerHeight; }).every(img => img.complete && img.naturalWidth > 0)"
-    )
-    page.screenshot(path=str(DOCS_IMG / name), scale="css", animations="disabled", caret="hide")
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"], name
 
 
 def _local(moment) -> str:
@@ -153,10 +106,10 @@ def test_a_newcomer_lands_in_her_group_a_leader_runs_it_an_operator_moves_member
 
     # The leader schedules a drop (now) and a micro-class from her group's admin.
     lead = open_page("leader")
-    _log_in(lead, leader)
+    log_in(lead, leader)
     lead.goto(f"/groups/{group.pk}/admin/")
     expect(lead.get_by_test_id("group-size")).to_have_text("4/40")
-    _shoot(lead, "community-group-admin.png")
+    shoot(lead, "community-group-admin.png")
     lead.goto(f"/groups/{group.pk}/admin/drops/new/?q=Stokke")
     row = lead.locator(f"[data-testid=item-row][data-item='{item.pk}']")
     row.locator("input[name=items]").check()
@@ -164,7 +117,7 @@ def test_a_newcomer_lands_in_her_group_a_leader_runs_it_an_operator_moves_member
     if not groups_box.is_checked():
         groups_box.check()
     lead.fill("input[name=title]", DROP_TITLE)
-    _shoot(lead, "community-drop-new.png")
+    shoot(lead, "community-drop-new.png")
     lead.get_by_test_id("drop-submit").tap()
     expect(lead.locator(".message-success")).to_be_visible()
     assert item.drops.get().status == "live"
@@ -198,29 +151,29 @@ def test_a_newcomer_lands_in_her_group_a_leader_runs_it_an_operator_moves_member
     form.locator("input[name=children_ages]").fill("1")
     form.locator("input[name=budget][value=midrange]").check()
     form.locator("input[name=city][value=shanghai]").check()
-    _shoot(newcomer_page, "community-questionnaire.png")
+    shoot(newcomer_page, "community-questionnaire.png")
     expect(newcomer_page.get_by_test_id("questionnaire-submit")).to_have_text(zh("Find my group"))
     newcomer_page.get_by_test_id("questionnaire-submit").tap()
     expect(newcomer_page.get_by_test_id("placed-name")).to_have_text(MUMS_GROUP)
-    _shoot(newcomer_page, "community-placed.png")
+    shoot(newcomer_page, "community-placed.png")
     expect(newcomer_page.get_by_test_id("open-group")).to_have_text(zh("Open my group"))
     newcomer_page.get_by_test_id("open-group").tap()
     expect(newcomer_page).to_have_url(at_path(f"/groups/{group.pk}/"))
     feed = newcomer_page.get_by_test_id("group-feed")
     expect(feed).to_contain_text(ITEM_TITLE)
-    _shoot(newcomer_page, "community-group.png")
+    shoot(newcomer_page, "community-group.png")
     newcomer_page.goto(f"/items/{item.pk}/")
     expect(newcomer_page.locator("h1")).to_contain_text(ITEM_TITLE)
 
     # A member of no group cannot open a community-only item.
     other = open_page("outsider")
-    _log_in(other, outsider)
+    log_in(other, outsider)
     response = other.goto(f"/items/{item.pk}/")
     assert response.status == 404
 
     # The operator: the old group's purity, the moves, approved, the purity up.
     ops = open_page("operator")
-    _log_in(ops, operator)
+    log_in(ops, operator)
     ops.goto("/ops/community/placement/")
     card = ops.locator(f"[data-testid=group][data-group='{old.pk}']")
     expect(card.get_by_test_id("mixed")).to_be_visible()
@@ -236,7 +189,7 @@ def test_a_newcomer_lands_in_her_group_a_leader_runs_it_an_operator_moves_member
         " - document.querySelector('.site-header').offsetHeight - 8)",
         f"group-{old.pk}",
     )
-    _shoot(ops, "community-placement.png")
+    shoot(ops, "community-placement.png")
     ops.get_by_test_id("approve-all").tap()
     card = ops.locator(f"[data-testid=group][data-group='{old.pk}']")
     expect(card.locator("[data-testid=move][data-status=approved]")).to_have_count(proposed)
@@ -273,6 +226,6 @@ def test_a_newcomer_lands_in_her_group_a_leader_runs_it_an_operator_moves_member
     for check in ("server-committed", "server-entrants", "server-seed", "server-winners"):
         expect(newcomer_page.get_by_test_id(check)).to_have_attribute("data-state", "ok")
     expect(newcomer_page.get_by_test_id("verify-winners")).to_contain_text(f"#{newcomer.pk}")
-    _shoot(newcomer_page, "community-draw-verify.png")
+    shoot(newcomer_page, "community-draw-verify.png")
     moved_in = ProposedMove.objects.filter(to_group=group, status=ProposedMove.Status.APPROVED).count()
     assert Group.objects.get(pk=group.pk).member_count == 4 + 1 + moved_in

@@ -21,19 +21,17 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from erhuo.accounts import roles
-from erhuo.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from erhuo.accounts.tests.factories import UserFactory
 from erhuo.catalog.models import CareStep, Grade, Item, ItemPhoto
 from erhuo.consignment.models import AuthenticationReport, Consignment, IntakeBatch, Station
 from erhuo.consignment.tests.factories import make_seller
 from erhuo.core.money import format_fen
 from erhuo.pricing.rules import suggest_price
 
-from .conftest import ARTIFACTS, PHONE, TIMEOUT_MS
-from .helpers import at_path, submit, zh
+from .helpers import DOCS_IMG, at_path, log_in, scroll_to, shoot, success, zh
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 S = Item.Status
 # The seller's item page polls its timeline every 10 s.
 POLL_WAIT_MS = 15_000
@@ -92,63 +90,6 @@ def catalog(catalog_reference_data):
     """The seeded categories and brands (see the root conftest)."""
 
 
-# --- browsers: one per person ---------------------------------------------------------
-
-
-@pytest.fixture
-def open_page(request, browser, live_server, media_root):
-    """A fresh phone browser (own cookies) per person; each leaves a screenshot if the test fails."""
-    opened = []
-
-    def open_page(name: str):
-        context = browser.new_context(base_url=live_server.url, **PHONE)
-        context.set_default_timeout(TIMEOUT_MS)
-        opened.append((name, context))
-        return context.new_page()
-
-    yield open_page
-    report = getattr(request.node, "report_call", None)
-    for name, context in opened:
-        if report is not None and report.failed and context.pages:
-            ARTIFACTS.mkdir(exist_ok=True)
-            try:
-                context.pages[0].screenshot(path=str(ARTIFACTS / f"consignment-journey-{name}.png"), full_page=True)
-            except Exception as error:  # The test's own failure matters more.
-                print(f"Could not save a failure screenshot of {name}: {error}")
-        context.close()
-
-
-def _log_in(page, user) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", user.phone)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    submit(page)
-    expect(page).to_have_url(at_path("/accounts/me/"))
-
-
-def _scroll_to(page, selector: str) -> None:
-    """Scroll so that the element starts just below the sticky header."""
-    page.evaluate(
-        "selector => window.scrollTo(0, document.querySelector(selector).getBoundingClientRect().top + scrollY"
-        " - document.querySelector('.site-header').offsetHeight - 8)",
-        selector,
-    )
-
-
-def _shoot(page, name: str) -> None:
-    page.evaluate("document.fonts.ready")
-    # The pictures in view are loaded (lazy ones further down are not asked for).
-    page.wait_for_function(
-        "() => [...document.images].filter(img => { const box = img.getBoundingClientRect();"
-        " return box.bottom > 0 && box.top < innerHeight; }).every(img => img.complete && img.naturalWidth > 0)"
-    )
-    page.screenshot(path=str(DOCS_IMG / name), scale="css", animations="disabled", caret="hide")
-
-
-def _success(page, message: str) -> None:
-    expect(page.locator(".message-success")).to_have_text(message)
-
-
 def _status(status: str) -> str:
     return zh(Item.Status(status).label)
 
@@ -200,13 +141,13 @@ def _care_record(page, step: str, *, note: str = "", photo: Path | None = None) 
     if photo is not None:
         form.locator("input[name=photo]").set_input_files(photo)
     form.locator("button[type=submit]").tap()
-    _success(page, zh("Recorded: %(step)s.") % {"step": zh(CareStep(step).label)})
+    success(page, zh("Recorded: %(step)s.") % {"step": zh(CareStep(step).label)})
     expect(page.locator(f'.care-step.is-done[data-step="{step}"]')).to_have_count(1)
 
 
 def _care_complete(page) -> None:
     page.get_by_test_id("form-care-complete").locator("button[type=submit]").tap()
-    _success(page, zh("Care complete; on to photography."))
+    success(page, zh("Care complete; on to photography."))
     _work_status(page, S.CARED)
 
 
@@ -262,7 +203,7 @@ def _accept_price(page, item, price_fen: int, *, floor: str = "") -> None:
     expect(accept).to_have_text(zh("Accept %(price)s and list it") % {"price": format_fen(price_fen)})
     accept.tap()
     expect(page).to_have_url(at_path(f"/consign/items/{item.pk}/"))
-    _success(page, zh("Thank you: the item is listed at the price you accepted."))
+    success(page, zh("Thank you: the item is listed at the price you accepted."))
     expect(page.locator("#item-now").get_by_test_id("item-status")).to_have_text(_status(S.LISTED))
     expect(page.get_by_test_id("price-decision")).to_have_count(0)
 
@@ -307,7 +248,7 @@ def test_a_seller_consigns_three_items_and_follows_them_until_they_are_listed(pa
 
     # === The seller submits a batch of three items from her phone. ===
     seller_page = page
-    _log_in(seller_page, seller)
+    log_in(seller_page, seller)
     seller_page.get_by_test_id("tab-sell").tap()
     expect(seller_page).to_have_url(at_path("/sell/"))
     seller_page.get_by_test_id("my-consignments").tap()
@@ -330,8 +271,8 @@ def test_a_seller_consigns_three_items_and_follows_them_until_they_are_listed(pa
         grade="A",
         photos=[pictures["bag-front"], pictures["bag-back"]],
     )
-    _scroll_to(seller_page, "[data-item-block]")
-    _shoot(seller_page, "consign-new.png")
+    scroll_to(seller_page, "[data-item-block]")
+    shoot(seller_page, "consign-new.png")
     seller_page.get_by_test_id("add-item").tap()
     _fill_item(seller_page, 1, title=TOY, category="玩具", declared_value="200", grade="A", photos=[pictures["toy"]])
     seller_page.get_by_test_id("add-item").tap()
@@ -354,7 +295,7 @@ def test_a_seller_consigns_three_items_and_follows_them_until_they_are_listed(pa
     bag, toy, top = (Item.objects.get(seller=seller, title=title) for title in (BAG, TOY, TOP))
     items = (bag, toy, top)
     expect(seller_page).to_have_url(at_path(f"/consign/batches/{batch.pk}/"))
-    _success(
+    success(
         seller_page,
         zh("Batch %(code)s is submitted: we pre-screen each item from its photos within 24 hours.")
         % {"code": batch.code},
@@ -388,25 +329,25 @@ def test_a_seller_consigns_three_items_and_follows_them_until_they_are_listed(pa
 
     # === Pre-screen: the intake clerk accepts the bag on its page, the other two in bulk. ===
     clerk_page = open_page("clerk")
-    _log_in(clerk_page, clerk)
+    log_in(clerk_page, clerk)
     _to_board(clerk_page)
     prescreen_card = clerk_page.locator('a.station-card[data-station="prescreen"]')
     expect(prescreen_card.locator(".station-waiting strong")).to_have_text("3")
     prescreen_card.tap()
     expect(clerk_page).to_have_url(at_path("/ops/stations/prescreen/"))
     expect(clerk_page.locator(".queue-row")).to_have_count(3)
-    _shoot(clerk_page, "station-queue.png")
+    shoot(clerk_page, "station-queue.png")
     _open_item(clerk_page, bag)
     expect(clerk_page.get_by_test_id("form-prescreen").locator(".prescreen-photos img")).to_have_count(2)
     clerk_page.get_by_test_id("form-prescreen").locator('button[name=decision][value="accept"]').tap()
-    _success(clerk_page, zh("Accepted: the seller can ship it."))
+    success(clerk_page, zh("Accepted: the seller can ship it."))
     _work_status(clerk_page, S.ACCEPTED)
 
     _back_to_queue(clerk_page, Station.PRESCREEN, 2)
     for item in (toy, top):
         clerk_page.locator(f'input[name=item_ids][value="{item.pk}"]').check()
     clerk_page.locator('button[name=bulk_action][value="accept"]').tap()
-    _success(clerk_page, zh("%(done)s done.") % {"done": 2})
+    success(clerk_page, zh("%(done)s done.") % {"done": 2})
     expect(clerk_page.get_by_test_id("queue")).to_have_count(0)
     assert [Item.objects.get(pk=item.pk).status for item in items] == [S.ACCEPTED] * 3
 
@@ -429,7 +370,7 @@ def test_a_seller_consigns_three_items_and_follows_them_until_they_are_listed(pa
     ship.locator("input[name$=carrier]").fill("顺丰速运")
     ship.locator("input[name$=tracking_number]").fill("SF1402668831")
     ship.locator("button[type=submit]").tap()
-    _success(seller_page, zh("Thank you! We will tell you when batch %(code)s arrives.") % {"code": batch.code})
+    success(seller_page, zh("Thank you! We will tell you when batch %(code)s arrives.") % {"code": batch.code})
     expect(seller_page.get_by_test_id("batch-status")).to_have_text(zh(IntakeBatch.Status.SHIPPED.label))
     expect(seller_page.get_by_test_id("item-status")).to_have_text([_status(S.IN_TRANSIT)] * 3)
     batch.refresh_from_db()
@@ -456,7 +397,7 @@ def test_a_seller_consigns_three_items_and_follows_them_until_they_are_listed(pa
         _open_item(clerk_page, item)
         expect(clerk_page.get_by_test_id("label-code")).to_have_count(0)
         clerk_page.get_by_test_id("form-receive").locator("button[type=submit]").tap()
-        _success(clerk_page, zh("Received and labelled. Print the label and stick it on."))
+        success(clerk_page, zh("Received and labelled. Print the label and stick it on."))
         _work_status(clerk_page, S.RECEIVED)
         label_code = Consignment.objects.get(item=item).label_code
         assert re.fullmatch(r"EH\d{8}", label_code)
@@ -468,7 +409,7 @@ def test_a_seller_consigns_three_items_and_follows_them_until_they_are_listed(pa
             expect(label.locator(".item-label-code")).to_have_text(label_code)
             expect(label.locator(".item-label-title")).to_have_text(BAG)
             expect(label.locator(".item-label-qr svg")).to_have_count(1)
-            _shoot(clerk_page, "label.png")
+            shoot(clerk_page, "label.png")
             clerk_page.locator(f'nav.crumbs a[href="/ops/items/{bag.pk}/"]').tap()
             expect(clerk_page).to_have_url(at_path(f"/ops/items/{bag.pk}/"))
     labels = [Consignment.objects.get(item=item).label_code for item in items]
@@ -507,7 +448,7 @@ def test_a_seller_consigns_three_items_and_follows_them_until_they_are_listed(pa
         for row, value in measurements.items():
             form.locator(f"input[name=m_val_{row}]").fill(value)
         form.locator("button[type=submit]").tap()
-        _success(clerk_page, zh("Graded %(grade)s.") % {"grade": grade})
+        success(clerk_page, zh("Graded %(grade)s.") % {"grade": grade})
         _work_status(clerk_page, S.GRADED)
     assert [Item.objects.get(pk=item.pk).grade for item in items] == ["A", "A", "S"]
     assert Item.objects.get(pk=bag.pk).measurements == {"长": "32", "宽": "17", "高": "29"}
@@ -522,11 +463,11 @@ def test_a_seller_consigns_three_items_and_follows_them_until_they_are_listed(pa
         card = clerk_page.locator(f'.station-card[data-station="{station}"]')
         expect(card.locator(".station-waiting strong")).to_have_text(waiting)
     expect(clerk_page.locator(".station-card.is-disabled[data-station=authenticate]")).to_have_count(1)
-    _shoot(clerk_page, "stations-board.png")
+    shoot(clerk_page, "stations-board.png")
 
     # === Authentication of the bag: checks, an evidence photo, pass. ===
     authenticator_page = open_page("authenticator")
-    _log_in(authenticator_page, authenticator)
+    log_in(authenticator_page, authenticator)
     _to_queue(authenticator_page, Station.AUTHENTICATE, 1)
     _open_item(authenticator_page, bag)
     form = authenticator_page.get_by_test_id("form-authenticate")
@@ -545,9 +486,9 @@ def test_a_seller_consigns_three_items_and_follows_them_until_they_are_listed(pa
     form.locator("textarea[name=notes]").fill("2021 年产 Neverfull MM，五金、走线与日期码均与正品一致。")
     form.locator('input[name=result][value="pass"]').check()
     authenticator_page.evaluate("window.scrollTo(0, 0)")
-    _shoot(authenticator_page, "station-item.png")
+    shoot(authenticator_page, "station-item.png")
     form.locator("button[type=submit]").tap()
-    _success(authenticator_page, zh("Authentication passed; the report is published."))
+    success(authenticator_page, zh("Authentication passed; the report is published."))
     _work_status(authenticator_page, S.AUTHENTICATED)
     report = AuthenticationReport.objects.get(item=bag)
     assert (report.result, report.authenticator) == (AuthenticationReport.Result.PASS, authenticator)
@@ -560,7 +501,7 @@ def test_a_seller_consigns_three_items_and_follows_them_until_they_are_listed(pa
 
     # === Care: the toy is not done before it is disinfected. ===
     care_page = open_page("care")
-    _log_in(care_page, care)
+    log_in(care_page, care)
     _to_queue(care_page, Station.CARE, 3)
     _open_item(care_page, toy)
     expect(care_page.locator(".care-step")).to_have_count(2)
@@ -593,7 +534,7 @@ def test_a_seller_consigns_three_items_and_follows_them_until_they_are_listed(pa
 
     # === A wrong role: the photographer is refused at receiving. ===
     photographer_page = open_page("photographer")
-    _log_in(photographer_page, photographer)
+    log_in(photographer_page, photographer)
     _to_board(photographer_page)
     expect(photographer_page.locator('.station-card.is-disabled[data-station="receive"]')).to_have_count(1)
     expect(photographer_page.locator('a[data-station="receive"]')).to_have_count(0)
@@ -619,7 +560,7 @@ def test_a_seller_consigns_three_items_and_follows_them_until_they_are_listed(pa
         for kind, picture in inputs.items():
             form.locator(f"input[name={kind}]").set_input_files(picture)
         form.locator("button[type=submit]").tap()
-        _success(photographer_page, zh("Photographed; on to pricing."))
+        success(photographer_page, zh("Photographed; on to pricing."))
         _work_status(photographer_page, S.PHOTOGRAPHED)
     assert sorted(top.photos.filter(kind__in=ItemPhoto.PUBLIC_KINDS).values_list("kind", flat=True)) == [
         ItemPhoto.Kind.FLAT,
@@ -629,7 +570,7 @@ def test_a_seller_consigns_three_items_and_follows_them_until_they_are_listed(pa
 
     # === Pricing: the rule's suggestion for two, the team's own price for the top. ===
     pricer_page = open_page("pricer")
-    _log_in(pricer_page, pricer)
+    log_in(pricer_page, pricer)
     for index, (item, price_fen, typed) in enumerate(
         [(bag, BAG_PRICE_FEN, ""), (toy, TOY_PRICE_FEN, ""), (top, TOP_PRICE_FEN, "258")]
     ):
@@ -640,7 +581,7 @@ def test_a_seller_consigns_three_items_and_follows_them_until_they_are_listed(pa
             expect(form.locator(".price-fair strong")).to_have_text(format_fen(price_fen))
         form.locator("input[name=price]").fill(typed)
         form.locator("button[type=submit]").tap()
-        _success(pricer_page, zh("Price proposed to the seller: %(price)s.") % {"price": format_fen(price_fen)})
+        success(pricer_page, zh("Price proposed to the seller: %(price)s.") % {"price": format_fen(price_fen)})
         _work_status(pricer_page, S.PRICED)
     _seller_sees(seller_page, bag, S.PRICED, 9)
     expect(_timeline(seller_page).first.locator(".consign-step-detail")).to_have_text(
@@ -689,8 +630,8 @@ def test_a_seller_consigns_three_items_and_follows_them_until_they_are_listed(pa
     expect(seller_page.get_by_test_id("authentication-report")).to_have_attribute(
         "href", f"/items/{bag.pk}/authentication/"
     )
-    _scroll_to(seller_page, "section:has(#custody)")
-    _shoot(seller_page, "consign-item.png")
+    scroll_to(seller_page, "section:has(#custody)")
+    shoot(seller_page, "consign-item.png")
 
     seller_page.goto(f"/consign/batches/{batch.pk}/")
     expect(seller_page.get_by_test_id("item-status")).to_have_text([_status(S.LISTED)] * 3)
@@ -725,7 +666,7 @@ def test_a_seller_consigns_three_items_and_follows_them_until_they_are_listed(pa
     expect(visitor_page.get_by_test_id("measurements")).to_have_text("长 32 cm · 宽 17 cm · 高 29 cm")
     report_link = visitor_page.get_by_test_id("report-link")
     expect(report_link).to_have_text(zh("Read the authentication report"))
-    _shoot(visitor_page, "item-public.png")
+    shoot(visitor_page, "item-public.png")
 
     report_link.tap()
     expect(visitor_page).to_have_url(at_path(f"/items/{bag.pk}/authentication/"))
@@ -740,7 +681,7 @@ def test_a_seller_consigns_three_items_and_follows_them_until_they_are_listed(pa
     expect(visitor_page.get_by_text(authenticator.display_name)).to_have_count(0)
     assert authenticator.display_name not in visitor_page.content()
     assert authenticator.username not in visitor_page.content()
-    _shoot(visitor_page, "authentication-report.png")
+    shoot(visitor_page, "authentication-report.png")
 
     for name in (
         "consign-new",

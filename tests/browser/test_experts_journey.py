@@ -20,17 +20,15 @@ from playwright.sync_api import expect
 
 from erhuo.accounts import roles
 from erhuo.accounts.models import User
-from erhuo.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from erhuo.accounts.tests.factories import UserFactory
 from erhuo.experts.levels import Level, rights_of
 from erhuo.experts.models import Expert, ExpertApplication, PortfolioPhoto, Specialty
 from erhuo.experts.standards import STANDARDS
 
-from .conftest import ARTIFACTS, PHONE, TIMEOUT_MS
-from .helpers import at_path, submit, zh
+from .helpers import DOCS_IMG, at_path, log_in, posted, scroll_to, shoot, success, zh
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 A = ExpertApplication.Status
 
 STYLE = "给忙碌妈妈的安静奢华：几只好包，线条简单，通勤接娃都合适。"
@@ -65,67 +63,6 @@ def _outfit(path: Path, colour, accent) -> Path:
     return path
 
 
-@pytest.fixture
-def open_page(request, browser, live_server, media_root):
-    """A fresh phone browser (own cookies) per person; each leaves a screenshot if the test fails."""
-    opened = []
-
-    def open_page(name: str):
-        context = browser.new_context(base_url=live_server.url, **PHONE)
-        context.set_default_timeout(TIMEOUT_MS)
-        opened.append((name, context))
-        return context.new_page()
-
-    yield open_page
-    report = getattr(request.node, "report_call", None)
-    for name, context in opened:
-        if report is not None and report.failed and context.pages:
-            ARTIFACTS.mkdir(exist_ok=True)
-            try:
-                context.pages[0].screenshot(path=str(ARTIFACTS / f"experts-journey-{name}.png"), full_page=True)
-            except Exception as error:  # The test's own failure matters more.
-                print(f"Could not save a failure screenshot of {name}: {error}")
-        context.close()
-
-
-def _log_in(page, user) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", user.phone)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    submit(page)
-    expect(page).to_have_url(at_path("/accounts/me/"))
-
-
-def _scroll_to(page, selector: str) -> None:
-    page.evaluate(
-        "selector => window.scrollTo(0, document.querySelector(selector).getBoundingClientRect().top + scrollY"
-        " - document.querySelector('.site-header').offsetHeight - 8)",
-        selector,
-    )
-
-
-def _shoot(page, name: str, *, fits: bool = True) -> None:
-    page.evaluate("document.fonts.ready")
-    page.wait_for_function(
-        "() => [...document.images].filter(img => { const box = img.getBoundingClientRect();"
-        " return box.bottom > 0 && box.top < innerHeight; }).every(img => img.complete && img.naturalWidth > 0)"
-    )
-    page.screenshot(path=str(DOCS_IMG / name), scale="css", animations="disabled", caret="hide")
-    if fits:
-        # Nothing wider than the phone: a page that scrolls sideways is zoomed out by a mobile browser.
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"], name
-
-
-def _success(page, message: str) -> None:
-    expect(page.locator(".message-success")).to_have_text(message)
-
-
-def _post(page, path: str):
-    return page.expect_response(
-        lambda response: response.request.method == "POST" and re.search(re.escape(path) + r"$", response.url)
-    )
-
-
 def _standard(form, code: str):
     return form.locator(f'li[data-standard="{code}"]')
 
@@ -147,7 +84,7 @@ def test_a_member_applies_and_is_certified_as_an_expert(open_page, tmp_path):
 
     # === The member applies with her portfolio. ===
     member_page = open_page("member")
-    _log_in(member_page, member)
+    log_in(member_page, member)
     member_page.goto("/experts/apply/")
     expect(member_page.locator("h1")).to_have_text(zh("Become an expert"))
     expect(member_page.get_by_test_id("application-status")).to_have_count(0)
@@ -159,11 +96,11 @@ def test_a_member_applies_and_is_certified_as_an_expert(open_page, tmp_path):
     form.locator("input[name=years_experience]").fill("8")
     form.locator("textarea[name=links]").fill("https://www.xiaohongshu.com/user/profile/susu")
     form.locator("input[name=photos]").set_input_files(photos)
-    _scroll_to(member_page, "[data-testid=apply-form]")
-    _shoot(member_page, "experts-apply.png")
+    scroll_to(member_page, "[data-testid=apply-form]")
+    shoot(member_page, "experts-apply.png")
     form.locator("button[type=submit]").tap()
     expect(member_page).to_have_url(at_path("/experts/apply/"))
-    _success(member_page, zh("Thank you! Your application is with our reviewers."))
+    success(member_page, zh("Thank you! Your application is with our reviewers."))
     status = member_page.get_by_test_id("application-status")
     expect(status).to_have_attribute("data-status", A.SUBMITTED)
     expect(status.locator(".chip")).to_have_text(zh(A.SUBMITTED.label))
@@ -171,7 +108,7 @@ def test_a_member_applies_and_is_certified_as_an_expert(open_page, tmp_path):
         [STYLE, f"{zh(Specialty.LUXURY_BAGS.label)} · {zh(Specialty.KIDS_STYLING.label)}", "3"]
     )
     expect(member_page.get_by_test_id("apply-form")).to_have_count(0)
-    _shoot(member_page, "experts-apply-submitted.png")
+    shoot(member_page, "experts-apply-submitted.png")
     application = ExpertApplication.objects.get(applicant=member)
     assert (application.status, application.specialties, application.years_experience) == (
         A.SUBMITTED,
@@ -185,7 +122,7 @@ def test_a_member_applies_and_is_certified_as_an_expert(open_page, tmp_path):
 
     # === The community manager reviews it against the written standards. ===
     manager_page = open_page("manager")
-    _log_in(manager_page, manager)
+    log_in(manager_page, manager)
     manager_page.get_by_test_id("tab-ops").tap()
     expect(manager_page).to_have_url(at_path("/ops/"))
     manager_page.get_by_test_id("expert-applications-link").tap()
@@ -194,7 +131,7 @@ def test_a_member_applies_and_is_certified_as_an_expert(open_page, tmp_path):
     expect(rows).to_have_count(1)
     expect(rows.first).to_have_attribute("data-id", str(application.pk))
     expect(rows.first.locator("td.num")).to_have_text("3")
-    _shoot(manager_page, "experts-queue.png")
+    shoot(manager_page, "experts-queue.png")
     rows.first.locator("a").tap()
     expect(manager_page).to_have_url(at_path(f"/ops/experts/applications/{application.pk}/"))
     expect(manager_page.get_by_test_id("application-status")).to_have_text(zh(A.SUBMITTED.label))
@@ -203,7 +140,7 @@ def test_a_member_applies_and_is_certified_as_an_expert(open_page, tmp_path):
     expect(manager_page.locator(".keep-lines")).to_have_text(EXPERIENCE)
     # Known problem, reported: the long link in "What she wrote" makes this page wider than a phone
     # (.facts dd needs min-width: 0 and overflow-wrap: anywhere). Drop `fits=False` once fixed.
-    _shoot(manager_page, "experts-review.png")
+    shoot(manager_page, "experts-review.png")
 
     # Approve with the last standard left unmarked: the browser refuses to send it and says why on that standard.
     decision = manager_page.get_by_test_id("decision-form")
@@ -228,7 +165,7 @@ def test_a_member_applies_and_is_certified_as_an_expert(open_page, tmp_path):
 
     # Approve with that standard marked "not met": refused with the rule.
     _mark(decision, codes[-1], "not_met")
-    with _post(manager_page, path) as response:
+    with posted(manager_page, path) as response:
         decision.get_by_test_id("approve").tap()
     assert response.value.status == 422
     decision = manager_page.get_by_test_id("decision-form")
@@ -236,8 +173,8 @@ def test_a_member_applies_and_is_certified_as_an_expert(open_page, tmp_path):
         zh("An application is approved only when every standard is met.")
     )
     expect(_standard(decision, codes[-1]).locator(".field-error")).to_have_text(zh("Not met."))
-    _scroll_to(manager_page, "[data-testid=decision-form]")
-    _shoot(manager_page, "experts-review-refused.png")
+    scroll_to(manager_page, "[data-testid=decision-form]")
+    shoot(manager_page, "experts-review-refused.png")
     application.refresh_from_db()
     assert application.status == A.SUBMITTED
     assert not Expert.objects.filter(user=member).exists()
@@ -248,7 +185,7 @@ def test_a_member_applies_and_is_certified_as_an_expert(open_page, tmp_path):
     decision.locator("textarea[name=note]").fill("作品集风格统一，专业知识扎实，欢迎加入！")
     decision.get_by_test_id("approve").tap()
     expect(manager_page).to_have_url(at_path("/ops/experts/applications/"))
-    _success(manager_page, zh("Approved: the applicant is now an expert."))
+    success(manager_page, zh("Approved: the applicant is now an expert."))
     expect(manager_page.get_by_test_id("application-row")).to_have_count(0)
 
     application.refresh_from_db()
@@ -277,9 +214,9 @@ def test_a_member_applies_and_is_certified_as_an_expert(open_page, tmp_path):
     referral_url = member_page.get_by_test_id("referral-url")
     expect(referral_url).to_have_text(re.compile(rf"^https?://[^/]+/r/{expert.referral_code}/$"))
     expect(member_page.get_by_test_id("referral").locator("svg")).to_have_count(1)
-    _shoot(member_page, "experts-dashboard.png")
-    _scroll_to(member_page, "#rights-title")
-    _shoot(member_page, "experts-dashboard-rights.png")
+    shoot(member_page, "experts-dashboard.png")
+    scroll_to(member_page, "#rights-title")
+    shoot(member_page, "experts-dashboard-rights.png")
 
     # === Anyone reads her public expert profile. ===
     visitor_page = open_page("visitor")
@@ -294,7 +231,7 @@ def test_a_member_applies_and_is_certified_as_an_expert(open_page, tmp_path):
     expect(visitor_page.get_by_test_id("expert-rights").locator("li")).to_have_count(len(rights))
     html = visitor_page.content()
     assert member.phone not in html
-    _shoot(visitor_page, "experts-profile.png")
+    shoot(visitor_page, "experts-profile.png")
 
     # The referral link leads to her profile.
     visitor_page.goto(f"/r/{expert.referral_code}/")

@@ -22,7 +22,6 @@ zh-hans catalogue translates a string, the English msgid until then.
 
 import io
 import re
-from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
@@ -32,7 +31,7 @@ from playwright.sync_api import expect
 
 from erhuo.accounts import roles
 from erhuo.accounts.models import PersonalDataAccess
-from erhuo.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from erhuo.accounts.tests.factories import UserFactory
 from erhuo.catalog.models import Brand, CareStep, Category, Item, ItemPhoto
 from erhuo.consignment.models import CareRecord
 from erhuo.core.money import format_fen
@@ -47,12 +46,10 @@ from erhuo.payments.models import Payment, Provider
 from erhuo.pricing import fees
 from erhuo.trust.tests.factories import make_verified_seller
 
-from .conftest import ARTIFACTS, PHONE, TIMEOUT_MS
-from .helpers import at_path, submit, zh
+from .helpers import DOCS_IMG, at_path, log_in, scroll_to, shoot, submit, success, zh
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 S = Order.Status
 
 PRICE_FEN = 26_800  # under the free-shipping threshold: the order carries one shipping fee
@@ -112,66 +109,6 @@ def _item_on_sale(seller, clerk) -> Item:
     return item
 
 
-# --- browsers: one per person ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def open_page(request, browser, live_server, media_root):
-    """A fresh phone browser (own cookies) per person; each leaves a screenshot if the test fails."""
-    opened = []
-
-    def open_page(name: str):
-        context = browser.new_context(base_url=live_server.url, **PHONE)
-        context.set_default_timeout(TIMEOUT_MS)
-        opened.append((name, context))
-        return context.new_page()
-
-    yield open_page
-    report = getattr(request.node, "report_call", None)
-    for name, context in opened:
-        if report is not None and report.failed and context.pages:
-            ARTIFACTS.mkdir(exist_ok=True)
-            try:
-                context.pages[0].screenshot(path=str(ARTIFACTS / f"market-journey-{name}.png"), full_page=True)
-            except Exception as error:  # The test's own failure matters more.
-                print(f"Could not save a failure screenshot of {name}: {error}")
-        context.close()
-
-
-def _log_in(page, user) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", user.phone)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    submit(page)
-    expect(page).to_have_url(at_path("/accounts/me/"))
-
-
-def _scroll_to(page, selector: str) -> None:
-    """Scroll so that the element starts just below the sticky header."""
-    page.evaluate(
-        "selector => window.scrollTo(0, document.querySelector(selector).getBoundingClientRect().top + scrollY"
-        " - document.querySelector('.site-header').offsetHeight - 8)",
-        selector,
-    )
-
-
-def _shoot(page, name: str, *, fits: bool = True) -> None:
-    page.evaluate("document.fonts.ready")
-    # The pictures in view are loaded (lazy ones further down are not asked for).
-    page.wait_for_function(
-        "() => [...document.images].filter(img => { const box = img.getBoundingClientRect();"
-        " return box.bottom > 0 && box.top < innerHeight; }).every(img => img.complete && img.naturalWidth > 0)"
-    )
-    page.screenshot(path=str(DOCS_IMG / name), scale="css", animations="disabled", caret="hide")
-    if fits:
-        # Nothing wider than the phone: a page that scrolls sideways is zoomed out by a mobile browser.
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"], name
-
-
-def _success(page, message: str) -> None:
-    expect(page.locator(".message-success")).to_have_text(message)
-
-
 def _to_ops(page) -> None:
     page.get_by_test_id("tab-ops").tap()
     expect(page).to_have_url(at_path("/ops/"))
@@ -207,16 +144,16 @@ def test_two_members_claim_one_buys_the_warehouse_ships_and_the_seller_is_paid_o
 
     # === The seller sees her item on sale, with nothing to claim. ===
     seller_page = open_page("seller")
-    _log_in(seller_page, seller)
+    log_in(seller_page, seller)
     seller_page.goto(item_path)
     expect(seller_page.get_by_test_id("claim-own")).to_have_text(zh("Your item"))
     expect(seller_page.get_by_test_id("claim-button")).to_have_count(0)
 
     # === Two members open the same item page; B also keeps it open in a second tab. ===
     a_page = open_page("a")
-    _log_in(a_page, a)
+    log_in(a_page, a)
     b_page = open_page("b")
-    _log_in(b_page, b)
+    log_in(b_page, b)
     b_old_tab = b_page.context.new_page()
     for page in (a_page, b_page, b_old_tab):
         page.goto(item_path)
@@ -224,14 +161,14 @@ def test_two_members_claim_one_buys_the_warehouse_ships_and_the_seller_is_paid_o
         expect(page.get_by_test_id("price")).to_have_text(format_fen(PRICE_FEN))
         expect(page.get_by_test_id("claim-button")).to_have_text(zh("Claim it (接龙)"))
     expect(a_page.get_by_test_id("queue-count")).to_have_count(0)
-    _shoot(a_page, "market-item-claim.png")
+    shoot(a_page, "market-item-claim.png")
 
     # === A taps first: the item is reserved for her (position 0). ===
     a_page.get_by_test_id("claim-button").tap()
     expect(a_page).to_have_url(at_path(item_path))
     a_claim = Claim.objects.get(member=a)
     until = _hhmm(a_claim.reserved_until)
-    _success(a_page, zh("Reserved for you until %(time)s — pay to make it yours.") % {"time": until})
+    success(a_page, zh("Reserved for you until %(time)s — pay to make it yours.") % {"time": until})
     expect(a_page.get_by_test_id("claim-state")).to_have_text(
         zh("Reserved for you until %(until)s: pay to make it yours.") % {"until": until}
     )
@@ -242,9 +179,7 @@ def test_two_members_claim_one_buys_the_warehouse_ships_and_the_seller_is_paid_o
     # === B taps the same button a moment later: she queues, first in line (position 1). ===
     b_page.get_by_test_id("claim-button").tap()
     expect(b_page).to_have_url(at_path(item_path))
-    _success(
-        b_page, zh("You are number %(position)s in the queue. We tell you when it is your turn.") % {"position": 1}
-    )
+    success(b_page, zh("You are number %(position)s in the queue. We tell you when it is your turn.") % {"position": 1})
     expect(b_page.get_by_test_id("claim-state")).to_have_text(
         zh("You are number %(position)s in the queue.") % {"position": 1}
     )
@@ -261,7 +196,7 @@ def test_two_members_claim_one_buys_the_warehouse_ships_and_the_seller_is_paid_o
     expect(queued.get_by_test_id("claim-position")).to_have_text(
         zh("Number %(position)s in the queue") % {"position": 1}
     )
-    _shoot(b_page, "market-claims-queued.png")
+    shoot(b_page, "market-claims-queued.png")
 
     # Nothing is hers to check out while she waits.
     b_page.goto("/checkout/")
@@ -281,7 +216,7 @@ def test_two_members_claim_one_buys_the_warehouse_ships_and_the_seller_is_paid_o
     expect(reserved.locator(".claim-price")).to_have_text(format_fen(PRICE_FEN))
     expect(reserved.locator(".claim-clock .badge-warn")).to_have_text(zh("Pay by %(until)s") % {"until": until})
     expect(a_page.get_by_test_id("queued-claims")).to_have_count(0)
-    _shoot(a_page, "market-claims-reserved.png")
+    shoot(a_page, "market-claims-reserved.png")
 
     # === Checkout: she has no address yet, adds one, comes back; her reservation waited. ===
     reserved.get_by_test_id("claim-checkout").tap()
@@ -301,7 +236,7 @@ def test_two_members_claim_one_buys_the_warehouse_ships_and_the_seller_is_paid_o
     submit(a_page)
     # Saved, she is back at her checkout, the reservation still selected.
     expect(a_page).to_have_url(re.compile(rf"/checkout/\?claim={a_claim.pk}$"))
-    _success(a_page, zh("The address is saved."))
+    success(a_page, zh("The address is saved."))
     form = a_page.get_by_test_id("checkout-form")
     expect(form.locator("input[name=claims]")).to_be_checked()
     expect(form.locator(".checkout-item .claim-title")).to_have_text(TITLE)
@@ -312,13 +247,13 @@ def test_two_members_claim_one_buys_the_warehouse_ships_and_the_seller_is_paid_o
         [format_fen(PRICE_FEN), format_fen(shipping)]
     )
     form.locator("input[name=note]").fill(NOTE)
-    _scroll_to(a_page, "[data-testid=checkout-addresses]")
-    _shoot(a_page, "market-checkout.png")
+    scroll_to(a_page, "[data-testid=checkout-addresses]")
+    shoot(a_page, "market-checkout.png")
     a_page.get_by_test_id("place-order").tap()
     expect(a_page).to_have_url(re.compile(r"/orders/\d+/$"))
     order = Order.objects.get(buyer=a)
     expect(a_page).to_have_url(at_path(f"/orders/{order.pk}/"))
-    _success(a_page, zh("Order placed. Pay before the reservation ends to make it yours."))
+    success(a_page, zh("Order placed. Pay before the reservation ends to make it yours."))
     expect(a_page.get_by_test_id("order-number")).to_have_text(order.number)
     expect(a_page.get_by_test_id("order-status")).to_have_text(zh(S.PENDING_PAYMENT.label))
     expect(a_page.get_by_test_id("total-items")).to_have_text(format_fen(PRICE_FEN))
@@ -345,10 +280,10 @@ def test_two_members_claim_one_buys_the_warehouse_ships_and_the_seller_is_paid_o
     expect(a_page.get_by_test_id("payment-status")).to_have_text(zh(Payment.Status.PENDING.label))
     sandbox_button = a_page.get_by_test_id("sandbox-pay-button")
     expect(sandbox_button).to_have_text(zh("Pay %(amount)s in the sandbox") % {"amount": format_fen(total)})
-    _shoot(a_page, "market-sandbox-pay.png")
+    shoot(a_page, "market-sandbox-pay.png")
     sandbox_button.tap()
     expect(a_page).to_have_url(at_path(f"/pay/{payment.pk}/"))
-    _success(a_page, zh("Paid in the sandbox. Thank you!"))
+    success(a_page, zh("Paid in the sandbox. Thank you!"))
     expect(a_page.get_by_test_id("payment-status")).to_have_text(zh(Payment.Status.SUCCEEDED.label))
     a_page.get_by_test_id("payment-return").tap()
     expect(a_page).to_have_url(at_path(f"/orders/{order.pk}/"))
@@ -357,7 +292,7 @@ def test_two_members_claim_one_buys_the_warehouse_ships_and_the_seller_is_paid_o
         zh("Paid. Thank you! Your money is held safely until you confirm delivery.")
     )
     expect(a_page.get_by_test_id("pay-form")).to_have_count(0)
-    _shoot(a_page, "market-order-paid.png")
+    shoot(a_page, "market-order-paid.png")
     order.refresh_from_db()
     payment.refresh_from_db()
     a_claim.refresh_from_db()
@@ -383,14 +318,14 @@ def test_two_members_claim_one_buys_the_warehouse_ships_and_the_seller_is_paid_o
     expect(b_old_tab.locator(".message-error")).to_have_text(zh("Sorry, this item has been sold."))
     expect(b_old_tab.get_by_test_id("sale-state")).to_have_text(zh(Item.Status.SOLD.label))
     expect(b_old_tab.get_by_test_id("claim-box")).to_have_count(0)
-    _shoot(b_old_tab, "market-claim-refused.png")
+    shoot(b_old_tab, "market-claim-refused.png")
     # A's order is nobody else's business.
     assert b_page.goto(f"/orders/{order.pk}/").status == 404
     assert list(Claim.objects.filter(member=b).values_list("status", flat=True)) == [Claim.Status.CLOSED]
 
     # === The warehouse packs, ships and marks it delivered. ===
     clerk_page = open_page("warehouse")
-    _log_in(clerk_page, clerk)
+    log_in(clerk_page, clerk)
     _to_ops(clerk_page)
     clerk_page.get_by_test_id("orders-link").tap()
     expect(clerk_page).to_have_url(at_path("/ops/orders/"))
@@ -411,23 +346,23 @@ def test_two_members_claim_one_buys_the_warehouse_ships_and_the_seller_is_paid_o
     line = clerk_page.get_by_test_id("line")
     expect(line).to_have_count(1)
     expect(line.get_by_test_id("seller-net")).to_have_text(format_fen(expected.seller_net_fen))
-    _shoot(clerk_page, "market-staff-order.png")
+    shoot(clerk_page, "market-staff-order.png")
 
     clerk_page.get_by_test_id("pack").tap()
     expect(clerk_page).to_have_url(at_path(order_path))
-    _success(clerk_page, zh("Order %(number)s is packed.") % {"number": order.number})
+    success(clerk_page, zh("Order %(number)s is packed.") % {"number": order.number})
     ship_form = clerk_page.locator(f"form[action='{order_path}ship/']")
     ship_form.locator(f"input[name=s{order.pk}-carrier]").fill(CARRIER)
     ship_form.locator(f"input[name=s{order.pk}-tracking_number]").fill(TRACKING)
     ship_form.get_by_test_id("ship").tap()
     expect(clerk_page).to_have_url(at_path(order_path))
-    _success(clerk_page, zh("Order %(number)s is shipped.") % {"number": order.number})
+    success(clerk_page, zh("Order %(number)s is shipped.") % {"number": order.number})
     # Shipped: the address is masked again.
     expect(clerk_page.get_by_test_id("address")).not_to_have_attribute("data-unmasked", "1")
     expect(clerk_page.get_by_test_id("address")).not_to_contain_text("南京西路 1266 号 2 栋 1803")
     clerk_page.get_by_test_id("deliver").tap()
     expect(clerk_page).to_have_url(at_path(order_path))
-    _success(
+    success(
         clerk_page,
         zh("Order %(number)s is delivered; it completes when the buyer confirms or her return window ends.")
         % {"number": order.number},
@@ -450,13 +385,13 @@ def test_two_members_claim_one_buys_the_warehouse_ships_and_the_seller_is_paid_o
     expect(a_page.get_by_test_id("order-now")).to_contain_text(zh("Delivered. Check everything, then confirm receipt."))
     a_page.get_by_test_id("confirm-button").tap()
     expect(a_page).to_have_url(at_path(f"/orders/{order.pk}/"))
-    _success(a_page, zh("Thank you! The order is complete and the seller is paid."))
+    success(a_page, zh("Thank you! The order is complete and the seller is paid."))
     expect(a_page.get_by_test_id("order-status")).to_have_text(zh(S.COMPLETED.label))
     expect(a_page.get_by_test_id("confirm-form")).to_have_count(0)
     # Confirming ended her return window: no return, and no date that suggests otherwise.
     expect(a_page.get_by_test_id("return-new")).to_have_count(0)
     expect(a_page.locator(".order-line-actions")).to_have_text(zh("Post a buyer show"))
-    _shoot(a_page, "market-order-completed.png")
+    shoot(a_page, "market-order-completed.png")
     order.refresh_from_db()
     assert order.status == S.COMPLETED
     assert ledger_selectors.balance_by_code(ESCROW) == 0
@@ -464,7 +399,7 @@ def test_two_members_claim_one_buys_the_warehouse_ships_and_the_seller_is_paid_o
 
     # === Finance pays the seller out in a batch and confirms the transfer. ===
     finance_page = open_page("finance")
-    _log_in(finance_page, finance)
+    log_in(finance_page, finance)
     _to_ops(finance_page)
     finance_page.get_by_test_id("payouts-link").tap()
     expect(finance_page).to_have_url(at_path("/ops/payouts/"))
@@ -473,12 +408,12 @@ def test_two_members_claim_one_buys_the_warehouse_ships_and_the_seller_is_paid_o
     expect(preview).to_have_attribute("data-account", seller_payable_code(seller.pk))
     expect(preview.locator("td").first).to_contain_text(seller.display_name)
     expect(preview.locator("td.num")).to_have_text(format_fen(expected.seller_net_fen))
-    _shoot(finance_page, "market-payouts.png")
+    shoot(finance_page, "market-payouts.png")
     finance_page.get_by_test_id("create-batch").tap()
     expect(finance_page).to_have_url(re.compile(r"/ops/payouts/\d+/$"))
     batch = PayoutBatch.objects.get()
     expect(finance_page).to_have_url(at_path(f"/ops/payouts/{batch.pk}/"))
-    _success(
+    success(
         finance_page,
         zh("Payout batch #%(id)s created: transfer each line, then confirm it with the bank's reference.")
         % {"id": batch.pk},
@@ -488,7 +423,7 @@ def test_two_members_claim_one_buys_the_warehouse_ships_and_the_seller_is_paid_o
     paid_form.locator("input[name=batch-reference]").fill(TRANSFER_REFERENCE)
     paid_form.get_by_test_id("batch-paid").tap()
     expect(finance_page).to_have_url(at_path(f"/ops/payouts/{batch.pk}/"))
-    _success(finance_page, zh("Every pending payout of batch #%(id)s is confirmed paid.") % {"id": batch.pk})
+    success(finance_page, zh("Every pending payout of batch #%(id)s is confirmed paid.") % {"id": batch.pk})
     expect(finance_page.get_by_test_id("batch-pending")).to_have_text(format_fen(0))
     expect(finance_page.get_by_test_id("payout-line")).to_have_attribute("data-status", PayoutLine.Status.PAID)
     payout = PayoutLine.objects.get()
@@ -515,8 +450,8 @@ def test_two_members_claim_one_buys_the_warehouse_ships_and_the_seller_is_paid_o
     expect(payout_row.get_by_test_id("payout-status")).to_contain_text(zh(PayoutLine.Status.PAID.label))
     expect(payout_row.get_by_test_id("payout-amount")).to_have_text(format_fen(expected.seller_net_fen))
     expect(payout_row).to_contain_text(TRANSFER_REFERENCE)
-    _scroll_to(seller_page, "[data-testid=sales]")
-    _shoot(seller_page, "market-sales.png")
+    scroll_to(seller_page, "[data-testid=sales]")
+    shoot(seller_page, "market-sales.png")
 
     sale.locator(".sales-sale-title").tap()
     line_pk = order.lines.get().pk
@@ -544,7 +479,7 @@ def test_two_members_claim_one_buys_the_warehouse_ships_and_the_seller_is_paid_o
     html = seller_page.content()
     for personal in ("陈美玲", "13877770202", "南京西路"):
         assert personal not in html, personal
-    _shoot(seller_page, "market-sale.png")
+    shoot(seller_page, "market-sale.png")
 
     # === The books: the order completed, every entry balanced, escrow empty, every check clean. ===
     order.refresh_from_db()

@@ -23,70 +23,12 @@ from erhuo.accounts import roles
 from erhuo.accounts.models import Address, DeletionRequest, User
 from erhuo.accounts.tests.factories import DEFAULT_PASSWORD, AddressFactory, UserFactory
 
-from .conftest import ARTIFACTS, PHONE, TIMEOUT_MS
-from .helpers import at_path, submit, zh
+from .helpers import DOCS_IMG, at_path, log_in, posted, scroll_to, shoot, submit, success, zh
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 D = DeletionRequest.Status
 REASON = "孩子大了，不再需要买卖母婴用品，谢谢大家。"
-
-
-@pytest.fixture
-def open_page(request, browser, live_server, media_root):
-    """A fresh phone browser (own cookies) per person; each leaves a screenshot if the test fails."""
-    opened = []
-
-    def open_page(name: str):
-        context = browser.new_context(base_url=live_server.url, accept_downloads=True, **PHONE)
-        context.set_default_timeout(TIMEOUT_MS)
-        opened.append((name, context))
-        return context.new_page()
-
-    yield open_page
-    report = getattr(request.node, "report_call", None)
-    for name, context in opened:
-        if report is not None and report.failed and context.pages:
-            ARTIFACTS.mkdir(exist_ok=True)
-            try:
-                context.pages[0].screenshot(path=str(ARTIFACTS / f"privacy-journey-{name}.png"), full_page=True)
-            except Exception as error:  # The test's own failure matters more.
-                print(f"Could not save a failure screenshot of {name}: {error}")
-        context.close()
-
-
-def _log_in(page, user) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", user.phone)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    submit(page)
-    expect(page).to_have_url(at_path("/accounts/me/"))
-
-
-def _scroll_to(page, selector: str) -> None:
-    page.evaluate(
-        "selector => window.scrollTo(0, document.querySelector(selector).getBoundingClientRect().top + scrollY"
-        " - document.querySelector('.site-header').offsetHeight - 8)",
-        selector,
-    )
-
-
-def _shoot(page, name: str) -> None:
-    page.evaluate("document.fonts.ready")
-    page.screenshot(path=str(DOCS_IMG / name), scale="css", animations="disabled", caret="hide")
-    # Nothing wider than the phone: a page that scrolls sideways is zoomed out by a mobile browser.
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"], name
-
-
-def _success(page, message: str) -> None:
-    expect(page.locator(".message-success")).to_have_text(message)
-
-
-def _post(page, path: str):
-    return page.expect_response(
-        lambda response: response.request.method == "POST" and re.search(re.escape(path) + r"$", response.url)
-    )
 
 
 def test_a_member_downloads_her_data_asks_for_deletion_and_is_erased(open_page):
@@ -100,13 +42,13 @@ def test_a_member_downloads_her_data_asks_for_deletion_and_is_erased(open_page):
 
     # === Her privacy page, from her profile. ===
     member_page = open_page("member")
-    _log_in(member_page, member)
+    log_in(member_page, member)
     member_page.get_by_test_id("privacy-link").tap()
     expect(member_page).to_have_url(at_path("/accounts/privacy/"))
     expect(member_page.locator("h1")).to_have_text(zh("My data and privacy"))
     expect(member_page.get_by_test_id("no-access")).to_be_visible()
     expect(member_page.get_by_test_id("blockers")).to_have_count(0)
-    _shoot(member_page, "privacy-page.png")
+    shoot(member_page, "privacy-page.png")
 
     # === She downloads her data: hers, in full, and nobody else's. ===
     with member_page.expect_download() as download_info:
@@ -124,11 +66,11 @@ def test_a_member_downloads_her_data_asks_for_deletion_and_is_erased(open_page):
     expect(member_page).to_have_url(at_path("/accounts/privacy/"))
 
     # === She asks for deletion; a wrong password is refused first. ===
-    _scroll_to(member_page, "#deletion")
+    scroll_to(member_page, "#deletion")
     form = member_page.get_by_test_id("deletion-form")
     form.locator("input[name=password]").fill(DEFAULT_PASSWORD + "x")
     form.locator("textarea[name=reason]").fill(REASON)
-    with _post(member_page, "/accounts/privacy/deletion/") as response:
+    with posted(member_page, "/accounts/privacy/deletion/") as response:
         form.locator("button[type=submit]").tap()
     assert response.value.status == 422
     form = member_page.get_by_test_id("deletion-form")
@@ -140,23 +82,23 @@ def test_a_member_downloads_her_data_asks_for_deletion_and_is_erased(open_page):
     assert not DeletionRequest.objects.exists()
 
     form.locator("input[name=password]").fill(DEFAULT_PASSWORD)
-    _scroll_to(member_page, "#deletion")
-    _shoot(member_page, "privacy-deletion-form.png")
+    scroll_to(member_page, "#deletion")
+    shoot(member_page, "privacy-deletion-form.png")
     form.locator("button[type=submit]").tap()
     expect(member_page).to_have_url(at_path("/accounts/privacy/"))
-    _success(member_page, zh("We have your request. Customer service will process it within 15 working days."))
+    success(member_page, zh("We have your request. Customer service will process it within 15 working days."))
     open_request = member_page.get_by_test_id("open-request")
     expect(open_request).to_be_visible()
     expect(open_request.get_by_test_id("cancel-deletion")).to_be_visible()
     expect(member_page.get_by_test_id("deletion-form")).to_have_count(0)
-    _scroll_to(member_page, "[data-testid=open-request]")
-    _shoot(member_page, "privacy-requested.png")
+    scroll_to(member_page, "[data-testid=open-request]")
+    shoot(member_page, "privacy-requested.png")
     request = DeletionRequest.objects.get(user=member)
     assert (request.status, request.reason, request.blockers) == (D.REQUESTED, REASON, [])
 
     # === Customer service erases her from the deletion queue. ===
     service_page = open_page("service")
-    _log_in(service_page, service)
+    log_in(service_page, service)
     service_page.get_by_test_id("tab-ops").tap()
     expect(service_page).to_have_url(at_path("/ops/"))
     service_page.get_by_test_id("deletion-queue-link").tap()
@@ -166,13 +108,13 @@ def test_a_member_downloads_her_data_asks_for_deletion_and_is_erased(open_page):
     # Masked in the queue.
     expect(rows.first).not_to_contain_text(member.display_name)
     expect(rows.first).to_contain_text(f"#{member.pk}")
-    _shoot(service_page, "privacy-queue.png")
+    shoot(service_page, "privacy-queue.png")
     rows.first.locator("a").tap()
     expect(service_page).to_have_url(at_path(f"/ops/deletion-requests/{request.pk}/"))
     expect(service_page.get_by_test_id("deletion-status")).to_have_text(zh(D.REQUESTED.label))
     expect(service_page.get_by_test_id("no-blockers")).to_have_text(zh("Nothing blocks the erasure."))
     expect(service_page.locator("#main")).to_contain_text(REASON)
-    _shoot(service_page, "privacy-request.png")
+    shoot(service_page, "privacy-request.png")
     decision = service_page.get_by_test_id("decision-form")
     decision.locator("textarea[name=note]").fill("已核实，无未结订单与保证金。")
     erase = decision.locator('button[formaction$="/erase/"]')
@@ -185,10 +127,10 @@ def test_a_member_downloads_her_data_asks_for_deletion_and_is_erased(open_page):
     decision.locator("input[name=confirm]").check()
     decision.locator('button[formaction$="/erase/"]').tap()
     expect(service_page).to_have_url(at_path(f"/ops/deletion-requests/{request.pk}/"))
-    _success(service_page, zh("The member's personal data is erased and the request completed."))
+    success(service_page, zh("The member's personal data is erased and the request completed."))
     expect(service_page.get_by_test_id("deletion-status")).to_have_text(zh(D.COMPLETED.label))
     expect(service_page.get_by_test_id("decision-form")).to_have_count(0)
-    _shoot(service_page, "privacy-erased.png")
+    shoot(service_page, "privacy-erased.png")
 
     request.refresh_from_db()
     erased = User.objects.get(pk=member.pk)
@@ -208,7 +150,7 @@ def test_a_member_downloads_her_data_asks_for_deletion_and_is_erased(open_page):
         member_page.goto("/accounts/login/")
         member_page.fill("input[name=username]", login)
         member_page.fill("input[name=password]", DEFAULT_PASSWORD)
-        with _post(member_page, "/accounts/login/") as response:
+        with posted(member_page, "/accounts/login/") as response:
             submit(member_page)
         assert response.value.status == 401
         expect(member_page).to_have_url(at_path("/accounts/login/"))

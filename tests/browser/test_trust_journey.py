@@ -26,7 +26,7 @@ from playwright.sync_api import expect
 
 from erhuo.accounts import roles
 from erhuo.accounts.models import PersonalDataAccess, User
-from erhuo.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from erhuo.accounts.tests.factories import UserFactory
 from erhuo.core.money import format_fen
 from erhuo.ledger import selectors as ledger_selectors
 from erhuo.ledger.accounts import deposit_code
@@ -41,12 +41,10 @@ from erhuo.trust.models import (
 )
 from erhuo.trust.tests.factories import id_number
 
-from .conftest import ARTIFACTS, PHONE, TIMEOUT_MS
-from .helpers import at_path, submit, zh
+from .helpers import DOCS_IMG, at_path, log_in, posted, scroll_to, shoot, success, zh
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 V = SellerVerification.Status
 
 A_REAL_NAME = "林晓雨"
@@ -119,73 +117,6 @@ def _stained_coat(path: Path) -> Path:
     return path
 
 
-# --- browsers: one per person ---------------------------------------------------------
-
-
-@pytest.fixture
-def open_page(request, browser, live_server, media_root):
-    """A fresh phone browser (own cookies) per person; each leaves a screenshot if the test fails."""
-    opened = []
-
-    def open_page(name: str):
-        context = browser.new_context(base_url=live_server.url, **PHONE)
-        context.set_default_timeout(TIMEOUT_MS)
-        opened.append((name, context))
-        return context.new_page()
-
-    yield open_page
-    report = getattr(request.node, "report_call", None)
-    for name, context in opened:
-        if report is not None and report.failed and context.pages:
-            ARTIFACTS.mkdir(exist_ok=True)
-            try:
-                context.pages[0].screenshot(path=str(ARTIFACTS / f"trust-journey-{name}.png"), full_page=True)
-            except Exception as error:  # The test's own failure matters more.
-                print(f"Could not save a failure screenshot of {name}: {error}")
-        context.close()
-
-
-def _log_in(page, user) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", user.phone)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    submit(page)
-    expect(page).to_have_url(at_path("/accounts/me/"))
-
-
-def _scroll_to(page, selector: str) -> None:
-    """Scroll so that the element starts just below the sticky header."""
-    page.evaluate(
-        "selector => window.scrollTo(0, document.querySelector(selector).getBoundingClientRect().top + scrollY"
-        " - document.querySelector('.site-header').offsetHeight - 8)",
-        selector,
-    )
-
-
-def _shoot(page, name: str, *, fits: bool = True) -> None:
-    page.evaluate("document.fonts.ready")
-    # The pictures in view are loaded (lazy ones further down are not asked for).
-    page.wait_for_function(
-        "() => [...document.images].filter(img => { const box = img.getBoundingClientRect();"
-        " return box.bottom > 0 && box.top < innerHeight; }).every(img => img.complete && img.naturalWidth > 0)"
-    )
-    page.screenshot(path=str(DOCS_IMG / name), scale="css", animations="disabled", caret="hide")
-    if fits:
-        # Nothing wider than the phone: a page that scrolls sideways is zoomed out by a mobile browser.
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"], name
-
-
-def _success(page, message: str) -> None:
-    expect(page.locator(".message-success")).to_have_text(message)
-
-
-def _post(page, path: str):
-    """Waits for the POST to `path` (a page's form) and gives its response."""
-    return page.expect_response(
-        lambda response: response.request.method == "POST" and re.search(re.escape(path) + r"$", response.url)
-    )
-
-
 def _loaded(page, selector: str) -> None:
     locator = page.locator(selector)
     locator.scroll_into_view_if_needed()
@@ -231,7 +162,7 @@ def _status(page, status: str):
 
 def _sees_submitted(page) -> None:
     expect(page).to_have_url(at_path("/trust/verify/"))
-    _success(page, zh("Thank you. Your application is under review; we will tell you the result."))
+    success(page, zh("Thank you. Your application is under review; we will tell you the result."))
     expect(_status(page, V.SUBMITTED).locator("h2")).to_have_text(zh("Under review"))
     # Under review: no second application form.
     expect(page.get_by_test_id("verification-form")).to_have_count(0)
@@ -270,7 +201,7 @@ def test_two_members_apply_one_becomes_a_seller_with_a_deposit_the_other_is_reje
 
     # === A applies from the seller area. ===
     a_page = open_page("a")
-    _log_in(a_page, a)
+    log_in(a_page, a)
     _to_verify(a_page)
     expect(_status(a_page, "not_started").locator("h2")).to_have_text(zh("Not started"))
     _fill_application(
@@ -282,8 +213,8 @@ def test_two_members_apply_one_becomes_a_seller_with_a_deposit_the_other_is_reje
         front=pictures["a-front"],
         back=pictures["a-back"],
     )
-    _scroll_to(a_page, "[data-testid=verification-form]")
-    _shoot(a_page, "trust-verify-form.png")
+    scroll_to(a_page, "[data-testid=verification-form]")
+    shoot(a_page, "trust-verify-form.png")
     _send_application(a_page)
     _sees_submitted(a_page)
     facts = _status(a_page, V.SUBMITTED).locator(".facts dd")
@@ -291,7 +222,7 @@ def test_two_members_apply_one_becomes_a_seller_with_a_deposit_the_other_is_reje
     expect(facts.nth(0)).not_to_have_text(A_REAL_NAME)
     expect(facts.nth(1)).not_to_have_text(a_number)
     expect(facts.nth(3)).to_have_text("712")
-    _shoot(a_page, "trust-verify-submitted.png")
+    shoot(a_page, "trust-verify-submitted.png")
     a_verification = SellerVerification.objects.get(user=a)
     assert a_verification.status == V.SUBMITTED
     assert (a_verification.real_name, a_verification.id_number, a_verification.alipay_account) == (
@@ -312,7 +243,7 @@ def test_two_members_apply_one_becomes_a_seller_with_a_deposit_the_other_is_reje
 
     # === B mistypes her ID number: refused on the field, and what she typed is kept. ===
     b_page = open_page("b")
-    _log_in(b_page, b)
+    log_in(b_page, b)
     _to_verify(b_page)
     _fill_application(
         b_page,
@@ -323,7 +254,7 @@ def test_two_members_apply_one_becomes_a_seller_with_a_deposit_the_other_is_reje
         front=pictures["b-front"],
         back=pictures["b-back"],
     )
-    with _post(b_page, "/trust/verify/") as response:
+    with posted(b_page, "/trust/verify/") as response:
         _send_application(b_page)
     assert response.value.status == 422
     expect(_field(b_page, "id_number")).to_have_class(re.compile(r"\bhas-error\b"))
@@ -337,8 +268,8 @@ def test_two_members_apply_one_becomes_a_seller_with_a_deposit_the_other_is_reje
     expect(form.locator("input[name=alipay_account]")).to_have_value(B_ALIPAY)
     expect(form.locator("input[name=sesame_score]")).to_have_value("655")
     _status(b_page, "not_started")
-    _scroll_to(b_page, ".field.has-error")
-    _shoot(b_page, "trust-verify-invalid-id.png")
+    scroll_to(b_page, ".field.has-error")
+    shoot(b_page, "trust-verify-invalid-id.png")
     assert not SellerVerification.objects.filter(user=b).exists()
 
     # She corrects the number; the browser does not keep the photos, so she picks them again.
@@ -361,7 +292,7 @@ def test_two_members_apply_one_becomes_a_seller_with_a_deposit_the_other_is_reje
 
     # === The reviewer works the queue: A's application, in full, and approved. ===
     reviewer_page = open_page("reviewer")
-    _log_in(reviewer_page, reviewer)
+    log_in(reviewer_page, reviewer)
     _to_ops(reviewer_page)
     reviewer_page.get_by_test_id("verification-queue-link").tap()
     expect(reviewer_page).to_have_url(at_path("/ops/trust/verifications/"))
@@ -375,7 +306,7 @@ def test_two_members_apply_one_becomes_a_seller_with_a_deposit_the_other_is_reje
     ]
     expect(reviewer_page.locator("#main")).not_to_contain_text(A_REAL_NAME)
     expect(reviewer_page.locator("#main")).not_to_contain_text(a_number)
-    _shoot(reviewer_page, "trust-queue.png")
+    shoot(reviewer_page, "trust-queue.png")
     assert not PersonalDataAccess.objects.filter(subject=a).exists()
 
     _open_application(reviewer_page, a_verification)
@@ -391,16 +322,16 @@ def test_two_members_apply_one_becomes_a_seller_with_a_deposit_the_other_is_reje
     expect(checks).to_have_count(4)
     expect(checks.locator(".chip")).to_have_text([zh(VerificationCheck.Result.PENDING.label)] * 4)
     reviewer_page.evaluate("window.scrollTo(0, 0)")
-    _shoot(reviewer_page, "trust-review.png")
+    shoot(reviewer_page, "trust-review.png")
 
     decide = reviewer_page.get_by_test_id("decide-form")
     for kind in VerificationCheck.KIND_ORDER:
         decide.locator(f'input[name="check_{kind}"][value="{VerificationCheck.Result.PASSED}"]').check()
-    _scroll_to(reviewer_page, "[data-testid=decide-form]")
-    _shoot(reviewer_page, "trust-review-decision.png")
+    scroll_to(reviewer_page, "[data-testid=decide-form]")
+    shoot(reviewer_page, "trust-review-decision.png")
     decide.locator('button[name=decision][value="approve"]').tap()
     expect(reviewer_page).to_have_url(at_path("/ops/trust/verifications/"))
-    _success(reviewer_page, zh("Approved. The member is now a verified seller."))
+    success(reviewer_page, zh("Approved. The member is now a verified seller."))
     expect(reviewer_page.locator(".queue-row")).to_have_count(1)
 
     # === B's application: rejected with a reason and a note. ===
@@ -412,7 +343,7 @@ def test_two_members_apply_one_becomes_a_seller_with_a_deposit_the_other_is_reje
     decide.locator("textarea[name=note]").fill(REJECTION_NOTE)
     decide.locator('button[name=decision][value="reject"]').tap()
     expect(reviewer_page).to_have_url(at_path("/ops/trust/verifications/"))
-    _success(reviewer_page, zh("Rejected. The member sees the reason and may apply again."))
+    success(reviewer_page, zh("Rejected. The member sees the reason and may apply again."))
     expect(reviewer_page.locator(".queue-row")).to_have_count(0)
     expect(reviewer_page.locator(".empty")).to_have_text(zh("No application is waiting. Well done!"))
 
@@ -422,7 +353,7 @@ def test_two_members_apply_one_becomes_a_seller_with_a_deposit_the_other_is_reje
     expect(approved.locator("h2")).to_have_text(zh("Verified seller"))
     expect(approved.get_by_test_id("level")).to_have_text(zh(SellerLevel.NEW.label))
     expect(a_page.get_by_test_id("verification-form")).to_have_count(0)
-    _shoot(a_page, "trust-verify-approved.png")
+    shoot(a_page, "trust-verify-approved.png")
     a_verification.refresh_from_db()
     assert (a_verification.status, a_verification.decided_by) == (V.APPROVED, reviewer)
     assert User.objects.get(pk=a.pk).has_role(roles.SELLER)
@@ -437,7 +368,7 @@ def test_two_members_apply_one_becomes_a_seller_with_a_deposit_the_other_is_reje
     expect(rejected.get_by_test_id("rejection-note")).to_have_text(REJECTION_NOTE)
     # She may apply again.
     expect(b_page.get_by_test_id("verification-form")).to_be_visible()
-    _shoot(b_page, "trust-verify-rejected.png")
+    shoot(b_page, "trust-verify-rejected.png")
     b_verification.refresh_from_db()
     assert (b_verification.status, b_verification.rejection_reason, b_verification.rejection_note) == (
         V.REJECTED,
@@ -464,7 +395,7 @@ def test_two_members_apply_one_becomes_a_seller_with_a_deposit_the_other_is_reje
     expect(a_page.locator(".deposit-levels tr.is-mine td").first).to_contain_text(zh(SellerLevel.NEW.label))
     pay = a_page.get_by_test_id("deposit-pay")
     expect(pay.locator("h2")).to_have_text(zh("Pay the %(amount)s missing") % {"amount": format_fen(required_fen)})
-    _shoot(a_page, "deposit-mine.png")
+    shoot(a_page, "deposit-mine.png")
 
     pay.locator('input[name=provider][value="manual"]').check()
     pay.get_by_test_id("deposit-pay-button").tap()
@@ -477,10 +408,10 @@ def test_two_members_apply_one_becomes_a_seller_with_a_deposit_the_other_is_reje
     expect(instructions.get_by_test_id("note-to-write")).to_have_text(f"EH-PAY-{payment.pk}")
     proof_form = a_page.get_by_test_id("proof-form")
     proof_form.locator("input[name=proof]").set_input_files(pictures["transfer"])
-    _shoot(a_page, "deposit-pay.png")
+    shoot(a_page, "deposit-pay.png")
     proof_form.locator("button[type=submit]").tap()
     expect(a_page).to_have_url(at_path(f"/pay/{payment.pk}/"))
-    _success(a_page, zh("Thank you! Finance checks the transfer within one working day."))
+    success(a_page, zh("Thank you! Finance checks the transfer within one working day."))
     expect(a_page.get_by_test_id("payment-status")).to_have_text(zh(Payment.Status.SUBMITTED.label))
     expect(a_page.get_by_test_id("proof-sent")).to_be_visible()
 
@@ -491,7 +422,7 @@ def test_two_members_apply_one_becomes_a_seller_with_a_deposit_the_other_is_reje
 
     # === Finance sees the proof and confirms. ===
     finance_page = open_page("finance")
-    _log_in(finance_page, finance)
+    log_in(finance_page, finance)
     _to_ops(finance_page)
     finance_page.get_by_test_id("payments-queue-link").tap()
     expect(finance_page).to_have_url(at_path("/ops/payments/"))
@@ -501,10 +432,10 @@ def test_two_members_apply_one_becomes_a_seller_with_a_deposit_the_other_is_reje
     expect(row).to_contain_text(a.display_name)
     _loaded(finance_page, f'[data-payment="{payment.pk}"] img.pay-proof')
     finance_page.evaluate("window.scrollTo(0, 0)")
-    _shoot(finance_page, "deposit-finance-queue.png")
+    shoot(finance_page, "deposit-finance-queue.png")
     row.get_by_test_id("confirm").tap()
     expect(finance_page).to_have_url(at_path("/ops/payments/"))
-    _success(finance_page, zh("Payment #%(id)s confirmed: the money is booked.") % {"id": payment.pk})
+    success(finance_page, zh("Payment #%(id)s confirmed: the money is booked.") % {"id": payment.pk})
     expect(finance_page.get_by_test_id("queue-payment")).to_have_count(0)
     payment.refresh_from_db()
     assert payment.status == Payment.Status.SUCCEEDED
@@ -520,8 +451,8 @@ def test_two_members_apply_one_becomes_a_seller_with_a_deposit_the_other_is_reje
         zh("Deposit paid in (payment #%(id)s)") % {"id": payment.pk}
     )
     expect(history.first.locator("strong")).to_have_text(f"+{format_fen(required_fen)}")
-    _scroll_to(a_page, "[data-testid=deposit-pay]")
-    _shoot(a_page, "deposit-held.png")
+    scroll_to(a_page, "[data-testid=deposit-pay]")
+    shoot(a_page, "deposit-held.png")
 
     # Now she may consign: the form, not the notice.
     a_page.get_by_test_id("tab-sell").tap()
@@ -546,7 +477,7 @@ def test_two_members_apply_one_becomes_a_seller_with_a_deposit_the_other_is_reje
     deduction_form.locator(f'input[name=violation][value="{DepositDeduction.Violation.MISREPRESENTATION}"]').check()
     deduction_form.locator("textarea[name=decision]").fill(DECISION)
     deduction_form.locator("input[name=evidence_photos]").set_input_files(pictures["coat"])
-    with _post(reviewer_page, f"/ops/trust/deposits/{a.pk}/") as response:
+    with posted(reviewer_page, f"/ops/trust/deposits/{a.pk}/") as response:
         deduction_form.get_by_test_id("deduct").tap()
     assert response.value.status == 409
     deduction_form = reviewer_page.get_by_test_id("deduction-form")
@@ -558,8 +489,8 @@ def test_two_members_apply_one_becomes_a_seller_with_a_deposit_the_other_is_reje
     expect(deduction_form.locator("textarea[name=decision]")).to_have_value(DECISION)
     expect(reviewer_page.get_by_test_id("deposit-balance")).to_have_text(format_fen(required_fen))
     assert not DepositDeduction.objects.exists()
-    _scroll_to(reviewer_page, "[data-testid=deduction-form]")
-    _shoot(reviewer_page, "deposit-deduction-refused.png")
+    scroll_to(reviewer_page, "[data-testid=deduction-form]")
+    shoot(reviewer_page, "deposit-deduction-refused.png")
 
     deduction_form.locator("input[name=amount]").fill("100")
     deduction_form.locator(f'input[name=violation][value="{DepositDeduction.Violation.MISREPRESENTATION}"]').check()
@@ -568,13 +499,13 @@ def test_two_members_apply_one_becomes_a_seller_with_a_deposit_the_other_is_reje
     expect(reviewer_page).to_have_url(re.compile(r"#deduction-\d+$"))
     deduction = DepositDeduction.objects.get(seller=a)
     expect(reviewer_page).to_have_url(re.compile(rf"/ops/trust/deposits/{a.pk}/#deduction-{deduction.pk}$"))
-    _success(
+    success(
         reviewer_page,
         zh("Deducted from %(name)s's deposit; she sees the decision and the evidence.") % {"name": a.display_name},
     )
     expect(reviewer_page.get_by_test_id("deposit-balance")).to_have_text(format_fen(required_fen - 10_000))
     reviewer_page.evaluate("window.scrollTo(0, 0)")
-    _shoot(reviewer_page, "deposit-ops-seller.png")
+    shoot(reviewer_page, "deposit-ops-seller.png")
     assert (deduction.amount_fen, deduction.violation, deduction.decision, deduction.decided_by) == (
         10_000,
         DepositDeduction.Violation.MISREPRESENTATION,
@@ -600,8 +531,8 @@ def test_two_members_apply_one_becomes_a_seller_with_a_deposit_the_other_is_reje
     expect(shown.get_by_test_id("deduction-decision")).to_have_text(DECISION)
     expect(shown).not_to_contain_text(reviewer.display_name)
     _loaded(a_page, "[data-testid=deduction] img")
-    _scroll_to(a_page, "[data-testid=deposit-history]")
-    _shoot(a_page, "deposit-deducted.png")
+    scroll_to(a_page, "[data-testid=deposit-history]")
+    shoot(a_page, "deposit-deducted.png")
 
     # === Finance reads the ledger: it balances. ===
     _to_ops(finance_page)
@@ -612,7 +543,7 @@ def test_two_members_apply_one_becomes_a_seller_with_a_deposit_the_other_is_reje
     expect(check).to_have_text(
         zh("The books balance: every entry sums to zero and every balance matches its postings.")
     )
-    _shoot(finance_page, "deposit-ledger.png")
+    shoot(finance_page, "deposit-ledger.png")
 
     # === Anyone: A's public seller page, with nothing personal on it. ===
     visitor_page = open_page("visitor")
@@ -624,7 +555,7 @@ def test_two_members_apply_one_becomes_a_seller_with_a_deposit_the_other_is_reje
     html = visitor_page.content()
     for personal in (A_REAL_NAME, a_number, a.phone, A_ALIPAY, a.city):
         assert personal not in html, personal
-    _shoot(visitor_page, "trust-seller-public.png")
+    shoot(visitor_page, "trust-seller-public.png")
     assert visitor_page.goto(f"/sellers/{b.username}/").status == 404
 
     # === The books and the audit trail. ===
