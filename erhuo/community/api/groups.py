@@ -452,13 +452,7 @@ class MuteIn(Schema):
 )
 def member_approve(request, group_id: Id, membership_id: Id, payload: DecisionIn = None):
     """409 `not_pending`, `group_full`; 403 `not_your_group` for another leader's group."""
-    group = _group_or_404(request, group_id, admin=True)
-    target = _membership_in(group, membership_id)
-    membership = services.membership_decide(
-        membership_id=target.pk, actor=request.user, approve=True, reason=payload.reason if payload else ""
-    )
-    membership.user = target.user
-    return _member(membership)
+    return _decide(request, group_id, membership_id, payload, approve=True)
 
 
 @router.post(
@@ -467,10 +461,15 @@ def member_approve(request, group_id: Id, membership_id: Id, payload: DecisionIn
     summary="Turn a pending join away",
 )
 def member_reject(request, group_id: Id, membership_id: Id, payload: DecisionIn = None):
+    """409 `not_pending`; 403 `not_your_group` for another leader's group."""
+    return _decide(request, group_id, membership_id, payload, approve=False)
+
+
+def _decide(request, group_id: int, membership_id: int, payload: DecisionIn | None, *, approve: bool):
     group = _group_or_404(request, group_id, admin=True)
     target = _membership_in(group, membership_id)
     membership = services.membership_decide(
-        membership_id=target.pk, actor=request.user, approve=False, reason=payload.reason if payload else ""
+        membership_id=target.pk, actor=request.user, approve=approve, reason=payload.reason if payload else ""
     )
     membership.user = target.user
     return _member(membership)

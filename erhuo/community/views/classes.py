@@ -249,69 +249,73 @@ def class_detail(request, class_id: int):
     )
 
 
-@login_required
-@require_POST
-def class_signup(request, class_id: int):
-    _visible_class(request, class_id)
+def _class_step(request, class_id: int, step, done, *, manage: bool = False):
+    """One button on the class page: `step()` (a service call), then back to the page with `done` or why not."""
+    (_managed_class if manage else _visible_class)(request, class_id)
     try:
-        services.class_signup(class_id=class_id, user=request.user)
+        step()
     except DomainError as error:
         _refused(request, error)
     else:
-        messages.success(request, _("You are signed up. We will remind you before it starts."))
+        messages.success(request, done)
     return _to_class(class_id)
+
+
+@login_required
+@require_POST
+def class_signup(request, class_id: int):
+    return _class_step(
+        request,
+        class_id,
+        lambda: services.class_signup(class_id=class_id, user=request.user),
+        _("You are signed up. We will remind you before it starts."),
+    )
 
 
 @login_required
 @require_POST
 def class_signup_cancel(request, class_id: int):
-    _visible_class(request, class_id)
-    try:
-        services.class_signup_cancel(class_id=class_id, user=request.user)
-    except DomainError as error:
-        _refused(request, error)
-    else:
-        messages.success(request, _("Your place is given up."))
-    return _to_class(class_id)
+    return _class_step(
+        request,
+        class_id,
+        lambda: services.class_signup_cancel(class_id=class_id, user=request.user),
+        _("Your place is given up."),
+    )
 
 
 @login_required
 @require_POST
 def class_attend(request, class_id: int):
-    _visible_class(request, class_id)
-    try:
-        services.class_attend(class_id=class_id, user=request.user)
-    except DomainError as error:
-        _refused(request, error)
-    else:
-        messages.success(request, _("Welcome! Your attendance is noted."))
-    return _to_class(class_id)
+    return _class_step(
+        request,
+        class_id,
+        lambda: services.class_attend(class_id=class_id, user=request.user),
+        _("Welcome! Your attendance is noted."),
+    )
 
 
 @login_required
 @require_POST
 def class_start(request, class_id: int):
-    _managed_class(request, class_id)
-    try:
-        services.class_start(class_id=class_id, actor=request.user)
-    except DomainError as error:
-        _refused(request, error)
-    else:
-        messages.success(request, _("The class is on."))
-    return _to_class(class_id)
+    return _class_step(
+        request,
+        class_id,
+        lambda: services.class_start(class_id=class_id, actor=request.user),
+        _("The class is on."),
+        manage=True,
+    )
 
 
 @login_required
 @require_POST
 def class_end(request, class_id: int):
-    _managed_class(request, class_id)
-    try:
-        services.class_end(class_id=class_id, actor=request.user)
-    except DomainError as error:
-        _refused(request, error)
-    else:
-        messages.success(request, _("The class has ended. Add the replay link when it is ready."))
-    return _to_class(class_id)
+    return _class_step(
+        request,
+        class_id,
+        lambda: services.class_end(class_id=class_id, actor=request.user),
+        _("The class has ended. Add the replay link when it is ready."),
+        manage=True,
+    )
 
 
 # --- running a class: materials, the replay, attendance ----------------------------------------------
