@@ -51,7 +51,7 @@ def payment_window() -> timedelta:
     return timedelta(minutes=settings.ERHUO_CLAIM_PAYMENT_MINUTES)
 
 
-def _refuse_unclaimable(item: Item, member) -> None:
+def _refuse_unclaimable(item: Item, member, *, reservations: int) -> None:
     if not selectors.item_visible_to(item, member):
         raise ClaimRefused(_("This item is not offered to you."), code="item_not_visible")
     if item.status in SOLD_STATUSES:
@@ -59,7 +59,8 @@ def _refuse_unclaimable(item: Item, member) -> None:
     if item.status not in CLAIMABLE:
         raise ClaimRefused(_("This item is not on sale."), code="item_not_listed")
     # Reserved with no claim: held as a gift of a community activity (it leaves sale while the activity runs).
-    if item.status == Item.Status.RESERVED and community_selectors.gift_item_held(item.pk):
+    # A claim's reservation rules that out without asking: one read fewer under the item's lock in a storm.
+    if item.status == Item.Status.RESERVED and not reservations and community_selectors.gift_item_held(item.pk):
         raise ClaimRefused(_("This item is a gift in a community activity."), code="item_is_gift")
     if item.seller_id == member.pk:
         raise ClaimRefused(_("You cannot claim your own item."), code="own_item")
@@ -71,14 +72,15 @@ _QUEUE_STATE_SQL = (
     "SELECT MAX(seq),"
     " COALESCE(SUM(CASE WHEN status = %s THEN 1 ELSE 0 END), 0),"
     " COALESCE(SUM(CASE WHEN status = %s AND reserved_until <= %s THEN 1 ELSE 0 END), 0),"
-    " COALESCE(SUM(CASE WHEN member_id = %s AND status IN (%s, %s) THEN 1 ELSE 0 END), 0)"
+    " COALESCE(SUM(CASE WHEN member_id = %s AND status IN (%s, %s) THEN 1 ELSE 0 END), 0),"
+    " COALESCE(SUM(CASE WHEN status = %s THEN 1 ELSE 0 END), 0)"
     " FROM {table} WHERE item_id = %s"
 )
 
 
 def _queue_state(item: Item, *, member, now) -> dict:
     """The item's queue (its row locked by the caller): the last place taken, how many queue, how many
-    reservations are overdue, and how many live places `member` holds."""
+    reservations are overdue, how many live places `member` holds, and how many reservations there are."""
     sql = _QUEUE_STATE_SQL.format(table=connection.ops.quote_name(Claim._meta.db_table))
     params = [
         Claim.Status.QUEUED,
@@ -86,12 +88,13 @@ def _queue_state(item: Item, *, member, now) -> dict:
         connection.ops.adapt_datetimefield_value(now),
         member.pk,
         *Claim.LIVE,
+        Claim.Status.RESERVED,
         item.pk,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        last, queued, overdue, mine = cursor.fetchone()
-    return {"last": last, "queued": queued, "overdue": overdue, "mine": mine}
+        last, queued, overdue, mine, reserved = cursor.fetchone()
+    return {"last": last, "queued": queued, "overdue": overdue, "mine": mine, "reserved": reserved}
 
 
 def claim_create(*, item_id: int, member, now=None) -> Claim:
@@ -114,7 +117,7 @@ def claim_create(*, item_id: int, member, now=None) -> Claim:
             if queue["overdue"]:
                 _settle_locked_item(item, now=now)
                 queue = _queue_state(item, member=member, now=now)
-            _refuse_unclaimable(item, member)
+            _refuse_unclaimable(item, member, reservations=queue["reserved"])
             if queue["mine"]:
                 raise ClaimRefused(_("You already have a place in this queue."), code="already_claimed")
             seq = (queue["last"] or 0) + 1
