@@ -7,10 +7,15 @@ read by an anonymous visitor unless a test says otherwise.
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from erhuo.accounts import roles
+from erhuo.accounts.tests.factories import UserFactory
 from erhuo.catalog.models import CareStep, Item, ItemPhoto
+from erhuo.community.services import drops as drop_services
+from erhuo.community.tests import factories as community
 from erhuo.consignment import services
 from erhuo.consignment.models import AuthenticationReport
 from erhuo.consignment.tests.factories import drive_to, make_seller, photo, submit_item
@@ -160,6 +165,25 @@ def test_an_authenticated_item_links_to_its_report(client, seller, ops):
 
     assert f'href="{report_url(item)}"' in html
     assert zh("Authentication is not required for this category and value.") not in html
+
+
+def test_the_report_of_a_community_only_item_exists_only_for_the_groups_it_was_dropped_into(seller, ops):
+    item = listed_luxury_bag(seller, ops)
+    services.item_channel_set(item_id=item.pk, actor=ops.pricer, channel=Item.Channel.COMMUNITY)
+    leader = UserFactory(roles=[roles.MEMBER, roles.EXPERT])
+    group = community.group(leader=leader, name="包袋·轻奢 1群")
+    insider = community.member_of(group).user
+    outsider = community.member_of(community.group(name="母婴 1群")).user
+    drop_services.drop_create(actor=leader, item_ids=[item.pk], group_ids=[group.pk])
+
+    def status_for(user) -> int:
+        reader = Client()
+        if user is not None:
+            reader.force_login(user)
+        return reader.get(report_url(item)).status_code
+
+    assert {"insider": status_for(insider), "seller": status_for(seller)} == {"insider": 200, "seller": 200}
+    assert {"outsider": status_for(outsider), "anonymous": status_for(None)} == {"outsider": 404, "anonymous": 404}
 
 
 def test_markdowns_from_the_chain_of_custody_are_shown(client, seller, ops):
